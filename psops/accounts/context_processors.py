@@ -1,0 +1,29 @@
+from django.urls import NoReverseMatch, reverse
+
+from psops.accounts.models import Role
+from psops.accounts.permissions import ALL_ROLES, user_has_role
+
+# (label, URL name, roles that see it). Each feature adds its pages here.
+NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
+    ("Home", "home", ALL_ROLES),
+    ("Users", "accounts:user_list", (Role.ADMIN,)),
+]
+
+
+def navigation(request):
+    tenant = getattr(request, "tenant", None)
+    user = getattr(request, "user", None)
+    if tenant is None or tenant.is_public or user is None or not user.is_authenticated:
+        return {"navigation": []}
+    current = request.path
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if not user_has_role(user, *roles):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        active = current == url if url == "/" else current.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"navigation": items, "organization": tenant}

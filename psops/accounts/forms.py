@@ -1,0 +1,94 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+
+from psops.accounts.models import TIME_ZONE_CHOICES, Role, User
+from psops.mail import email_send_after_commit
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That email and password do not match an active account here.",
+    }
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the email rendered now and sent by a worker after commit."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        email_send_after_commit(
+            to=[to_email],
+            subject_template=subject_template_name,
+            body_template=email_template_name,
+            context=context,
+        )
+
+    def get_users(self, email):
+        # Unlike Django's default, people who never set a password (a new
+        # organization's first admin) may use the reset flow to choose one.
+        return User.objects.filter(email__iexact=email, is_active=True)
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="Email address")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.CONSULTANT)
+
+
+class InvitationAcceptForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=150)
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        self.email = email
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2:
+            if password1 != password2:
+                self.add_error("password2", "The two passwords do not match.")
+            else:
+                try:
+                    password_validation.validate_password(
+                        password1, User(email=self.email, full_name=cleaned.get("full_name", ""))
+                    )
+                except forms.ValidationError as error:
+                    self.add_error("password1", error)
+        return cleaned
+
+
+class UserEditForm(forms.Form):
+    full_name = forms.CharField(label="Name", max_length=150, required=False)
+    role = forms.ChoiceField(choices=Role.choices)
+    manager = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="No manager"
+    )
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["manager"].queryset = User.objects.filter(is_active=True).exclude(pk=user.pk)

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from psops.accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
+    path("accounts/logout/", views.sign_out, name="logout"),
+    path("accounts/password-reset/", views.password_reset, name="password_reset"),
+    path("accounts/password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("settings/users/", views.user_list, name="user_list"),
+    path("settings/users/invite/", views.invitation_create, name="invitation_create"),
+    path(
+        "settings/invitations/<int:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("settings/users/<int:user_id>/", views.user_edit, name="user_edit"),
+    path("settings/users/<int:user_id>/active/", views.user_set_active, name="user_set_active"),
+]

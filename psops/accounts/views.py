@@ -1,0 +1,224 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_http_methods
+from django_htmx.middleware import HtmxDetails
+
+from psops.accounts import services
+from psops.accounts.forms import (
+    InvitationAcceptForm,
+    InvitationForm,
+    QueuedPasswordResetForm,
+    SignInForm,
+    UserEditForm,
+)
+from psops.accounts.models import Invitation, Role, User
+from psops.accounts.permissions import role_required
+
+USERS_PER_PAGE = 25
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _base_url(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+def locked_out(request, credentials, *args, **kwargs) -> HttpResponse:
+    """django-axes calls this once an email and IP have failed too often."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    form = SignInForm(request, data=request.POST or None)
+    form.errors.clear()
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "locked_out": True, "cooloff_minutes": minutes},
+        status=429,
+    )
+
+
+sign_out = auth_views.LogoutView.as_view()
+
+password_reset = auth_views.PasswordResetView.as_view(
+    form_class=QueuedPasswordResetForm,
+    template_name="accounts/password_reset.html",
+    email_template_name="accounts/email/password_reset_body.txt",
+    subject_template_name="accounts/email/password_reset_subject.txt",
+    success_url=reverse_lazy("accounts:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="accounts/password_reset_done.html"
+)
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password_reset_complete"),
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)
+
+
+# --- People (admins) ---------------------------------------------------------------------
+
+
+def _user_list_context(request: HttpRequest, invite_form: InvitationForm | None = None) -> dict:
+    query = request.GET.get("q", "").strip()
+    users = User.objects.select_related("manager").order_by("full_name", "email")
+    if query:
+        users = users.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
+    page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    invitations = (
+        Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+    return {
+        "page": page,
+        "query": query,
+        "invitations": invitations,
+        "invite_form": invite_form or InvitationForm(),
+    }
+
+
+@require_http_methods(["GET"])
+@role_required(Role.ADMIN)
+def user_list(request: HtmxHttpRequest) -> HttpResponse:
+    context = _user_list_context(request)
+    template = "accounts/user_list.html"
+    if request.htmx and request.htmx.target == "user-rows":
+        template += "#user-rows"
+    return render(request, template, context)
+
+
+@require_http_methods(["POST"])
+@role_required(Role.ADMIN)
+def invitation_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = services.invitation_create(
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
+                base_url=_base_url(request),
+            )
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("accounts:user_list")
+    return render(request, "accounts/user_list.html", _user_list_context(request, form), status=400)
+
+
+@require_http_methods(["POST"])
+@role_required(Role.ADMIN)
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id)
+    try:
+        services.invitation_revoke(invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Invitation for {invitation.email} revoked.")
+    return redirect("accounts:user_list")
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    person = get_object_or_404(User.objects.select_related("manager"), pk=user_id)
+    initial = {
+        "full_name": person.full_name,
+        "role": person.role,
+        "manager": person.manager,
+        "time_zone": person.time_zone,
+    }
+    form = UserEditForm(request.POST or None, initial=initial, user=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(user=person, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            messages.success(request, f"Saved changes to {person}.")
+            return redirect("accounts:user_list")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "accounts/user_edit.html", {"person": person, "form": form}, status=status
+    )
+
+
+@require_http_methods(["POST"])
+@role_required(Role.ADMIN)
+def user_set_active(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
+    person = get_object_or_404(User.objects.select_related("manager"), pk=user_id)
+    active = request.POST.get("active") == "1"
+    error_message = ""
+    try:
+        person = services.user_set_active(user=person, by=request.user, active=active)
+    except ValidationError as error:
+        error_message = " ".join(error.messages)
+    if request.htmx:
+        response = render(
+            request,
+            "accounts/user_list.html#user-row",
+            {"person": person, "row_error": error_message},
+        )
+        if error_message:
+            response.status_code = 400
+        return response
+    if error_message:
+        messages.error(request, error_message)
+    else:
+        state = "reactivated" if active else "deactivated"
+        messages.success(request, f"{person} {state}.")
+    return redirect("accounts:user_list")
+
+
+# --- Invitation acceptance (anonymous) ---------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_find(token=token)
+    if invitation is None or not invitation.is_usable:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    form = InvitationAcceptForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                token=token,
+                full_name=form.cleaned_data["full_name"],
+                password=form.cleaned_data["password1"],
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to {request.tenant.name}, {user.display_name}.")
+            return redirect(reverse("home"))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=status,
+    )

@@ -1,0 +1,75 @@
+"""Demo data: the organizations and people that `make run` shows.
+
+``seed_demo`` is idempotent: it creates what is missing and leaves what exists.
+Each app may add its own demo data with a ``demo.py`` module that defines
+``seed_tenant(*, organization, users)``; they run in INSTALLED_APPS order, inside
+the tenant's schema.
+"""
+
+from importlib import import_module
+
+from django.apps import apps
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from psops.accounts.models import Role, User
+from psops.tenancy.models import Organization
+from psops.tenancy.services import organization_create
+
+DEMO_PASSWORD = "psops-demo"  # noqa: S105 - documented demo credential
+DEMO_ORGANIZATIONS = [
+    ("acme", "Acme Corp", "acme.test"),
+    ("globex", "Globex", "globex.test"),
+]
+DEMO_PEOPLE = [
+    ("leader", "Lena Leader", Role.LEADER),
+    ("consultant", "Carlos Consultant", Role.CONSULTANT),
+    ("sales", "Sam Sales", Role.SALES),
+    ("admin", "Ada Admin", Role.ADMIN),
+]
+
+
+def demo_users_ensure(*, email_domain: str) -> dict[str, User]:
+    users = {}
+    for local_part, full_name, role in DEMO_PEOPLE:
+        email = f"{local_part}@{email_domain}"
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None:
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, full_name=full_name, role=role
+            )
+        users[local_part] = user
+    leader = users["leader"]
+    for local_part in ("consultant", "sales"):
+        if users[local_part].manager_id is None:
+            users[local_part].manager = leader
+            users[local_part].save(update_fields=["manager"])
+    return users
+
+
+def seed(*, stdout=None) -> list[Organization]:
+    organizations = []
+    for slug, name, email_domain in DEMO_ORGANIZATIONS:
+        organization = Organization.objects.filter(slug=slug).first()
+        if organization is None:
+            organization = organization_create(
+                name=name,
+                slug=slug,
+                admin_email=f"admin@{email_domain}",
+                admin_password=DEMO_PASSWORD,
+                admin_full_name="Ada Admin",
+            ).organization
+            if stdout:
+                stdout.write(f"Created demo organization {name}.")
+        with schema_context(organization.schema_name), transaction.atomic():
+            users = demo_users_ensure(email_domain=email_domain)
+            for app_config in apps.get_app_configs():
+                try:
+                    module = import_module(f"{app_config.name}.demo")
+                except ModuleNotFoundError as error:
+                    if error.name != f"{app_config.name}.demo":
+                        raise
+                    continue
+                module.seed_tenant(organization=organization, users=users)
+        organizations.append(organization)
+    return organizations

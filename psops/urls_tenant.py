@@ -1,0 +1,12 @@
+"""URLs of every tenant host (<slug>.<base domain>)."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from psops import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("", include("psops.accounts.urls")),
+    path("admin/", admin.site.urls),
+]
