@@ -18,6 +18,9 @@ PYTHON = sys.executable
 
 
 def _banner(port: str) -> str:
+    import django
+
+    django.setup()
     from psops.demo import DEMO_ORGANIZATIONS, DEMO_PASSWORD, DEMO_PEOPLE
 
     lines = ["", "PS Ops is running. Stop everything with Ctrl-C.", ""]

@@ -10,7 +10,11 @@ from django_tenants.utils import schema_context, schema_exists
 
 from psops.accounts.models import User
 from psops.tenancy.models import PUBLIC_SLUG, Domain, Organization, slug_validator
-from psops.tenancy.template import TEMPLATE_SCHEMA, template_check
+from psops.tenancy.template import (
+    TEMPLATE_SCHEMA,
+    clone_constraint_names_restore,
+    template_check,
+)
 
 # Slugs that would collide with infrastructure host names or schema names.
 RESERVED_SLUGS = frozenset(
@@ -103,6 +107,7 @@ def organization_create(
         organization = Organization(name=name, slug=slug, schema_name=slug.replace("-", "_"))
         organization.save()
         organization.create_schema(check_if_exists=False, verbosity=0)
+        clone_constraint_names_restore(schema_name=organization.schema_name)
         domain = Domain.objects.create(
             domain=tenant_domain_for(slug=slug), tenant=organization, is_primary=True
         )

@@ -54,3 +54,34 @@ def template_has_user_data() -> bool:
     with schema_context(TEMPLATE_SCHEMA), connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM accounts_user)")
         return cursor.fetchone()[0]
+
+
+_UNIQUE_CONSTRAINTS_SQL = """
+    SELECT rel.relname, con.conname, pg_get_constraintdef(con.oid)
+    FROM pg_constraint con
+    JOIN pg_class rel ON rel.oid = con.conrelid
+    JOIN pg_namespace ns ON ns.oid = rel.relnamespace
+    WHERE ns.nspname = %s AND con.contype = 'u'
+"""
+
+
+def clone_constraint_names_restore(*, schema_name: str) -> int:
+    """Give a fresh clone's unique constraints the names they have in the template.
+
+    django-tenants' ``clone_schema`` re-creates unique constraints inline, so
+    PostgreSQL names them ``<table>_<columns>_key`` instead of Django's
+    ``..._<hash>_uniq``. A later migration that drops or alters such a constraint
+    by name would then fail on cloned tenants only. Returns how many were renamed.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_UNIQUE_CONSTRAINTS_SQL, [TEMPLATE_SCHEMA])
+        expected = {(table, definition): name for table, name, definition in cursor.fetchall()}
+        cursor.execute(_UNIQUE_CONSTRAINTS_SQL, [schema_name])
+        renamed = 0
+        for table, name, definition in cursor.fetchall():
+            wanted = expected.get((table, definition))
+            if wanted and wanted != name:
+                table_name = f'"{schema_name}"."{table}"'
+                cursor.execute(f'ALTER TABLE {table_name} RENAME CONSTRAINT "{name}" TO "{wanted}"')
+                renamed += 1
+    return renamed

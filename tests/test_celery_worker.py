@@ -1,0 +1,109 @@
+"""Tasks run in the schema of the tenant that sent them, on a real worker over the real broker."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from psops.celery import app as celery_app
+from tests.worker_tasks import report_schema
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def database_url() -> str:
+    """The URL of the test database, so the worker process reads what this test committed."""
+    db = connection.settings_dict
+    credentials = f"{db['USER']}:{db['PASSWORD'] or ''}"
+    if db["HOST"].startswith("/"):  # Unix socket of the embedded server
+        return f"postgresql://{credentials}@/{db['NAME']}?host={quote(db['HOST'])}"
+    return f"postgresql://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def worker(django_db_blocker):
+    """A real ``celery worker`` process on a private queue of the real Redis broker."""
+    queue = f"test-{uuid.uuid4().hex}"
+    with django_db_blocker.unblock():
+        url = database_url()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.CELERY_BROKER_URL,
+        "DEBUG": "true",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "psops",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--include",
+            "tests.worker_tasks",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    celery_app.conf.task_always_eager = False
+    try:
+        yield queue
+    finally:
+        celery_app.conf.task_always_eager = True
+        process.terminate()
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        if "Traceback" in (output or ""):
+            print(output)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db
+def test_a_task_runs_in_the_schema_of_the_tenant_that_sent_it(worker):
+    results = {}
+    for schema in ("acme", "globex", "public"):
+        with schema_context(schema):
+            results[schema] = report_schema.apply_async(queue=worker)
+
+    reports = {schema: result.get(timeout=60) for schema, result in results.items()}
+    # Run by the worker process, not inline in this one.
+    worker_pids = {report.pop("pid") for report in reports.values()}
+    assert len(worker_pids) == 1
+    assert os.getpid() not in worker_pids
+
+    assert reports["acme"] == {
+        "schema_name": "acme",
+        "current_schema": "acme",
+        "organization": "Acme Corp",
+    }
+    assert reports["globex"] == {
+        "schema_name": "globex",
+        "current_schema": "globex",
+        "organization": "Globex",
+    }
+    assert reports["public"]["schema_name"] == "public"
+    assert reports["public"]["current_schema"] == "public"
