@@ -11,7 +11,7 @@ role strings themselves.
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import user_passes_test
 from django.core.exceptions import PermissionDenied
 
 from psops.accounts.models import Role
@@ -33,8 +33,11 @@ def role_required(*roles: str) -> Callable:
         raise ValueError(f"unknown roles: {sorted(unknown)}")
 
     def decorator(view: Callable) -> Callable:
+        # An inactive user is sent to sign in like an anonymous one, whatever the
+        # authentication backend lets through (login_required checks only
+        # is_authenticated, and a 403 would wrongly blame their role).
         @wraps(view)
-        @login_required
+        @user_passes_test(lambda user: user.is_authenticated and user.is_active)
         def wrapped(request, *args, **kwargs):
             if not user_has_role(request.user, *roles):
                 raise PermissionDenied("Your role does not give access to this page.")

@@ -130,7 +130,7 @@ def user_update(
         # Walk up the chain so that nobody ends up managing themselves indirectly.
         seen, current = {locked.pk}, manager
         while current is not None:
-            if False:
+            if current.pk in seen:
                 raise ValidationError({"manager": "That would make a reporting loop."})
             seen.add(current.pk)
             current = current.manager
