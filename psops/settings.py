@@ -174,7 +174,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_IMPORTS = ["psops.tasks"]
 CELERY_BEAT_SCHEDULER = "psops.scheduler.TenantScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+# Each entry runs once per customer organization, in its schema (psops.scheduler).
+CELERY_BEAT_SCHEDULE: dict = {
+    "clear-expired-sign-in-records": {
+        "task": "psops.accounts.tasks.clear_expired_sign_in_records",
+        "schedule": timedelta(hours=24),
+    },
+}
 
 # --- Sessions, authentication, passwords -------------------------------------------------
 # Sessions live in each tenant's own schema; the cookie stays host-only so that a

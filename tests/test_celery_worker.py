@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -107,3 +108,68 @@ def test_a_task_runs_in_the_schema_of_the_tenant_that_sent_it(worker):
     }
     assert reports["public"]["schema_name"] == "public"
     assert reports["public"]["current_schema"] == "public"
+
+
+def committed(sql: str, params: list | None = None) -> list[tuple]:
+    """Run SQL on a separate, autocommit connection: visible to the worker at once."""
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"],
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        autocommit=True,
+    ) as conn:
+        cursor = conn.execute(sql, params or [])
+        return cursor.fetchall() if cursor.description else []
+
+
+@pytest.mark.worker
+@pytest.mark.django_db
+def test_beat_fans_a_job_out_to_every_customer_tenant_on_a_real_worker(worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from psops.scheduler import TenantScheduler
+
+    schemas = ["acme", "globex"]
+    past, future = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
+    for schema in schemas:
+        for key, expires in ((f"expired-{schema}", past), (f"live-{schema}", future)):
+            committed(
+                f'INSERT INTO "{schema}".django_session (session_key, session_data, expire_date)'
+                " VALUES (%s, '', %s)",
+                [key, expires],
+            )
+    try:
+        scheduler = TenantScheduler(app=celery_app, lazy=True)
+        scheduler.setup_schedule()
+        entry = scheduler.schedule["clear-expired-sign-in-records@__all_tenants_only__"]
+        entry.options["queue"] = worker
+        scheduler.apply_entry(entry)
+
+        remaining = set()
+        for _ in range(120):
+            remaining = {
+                f"{schema}:{key}"
+                for schema in schemas
+                for (key,) in committed(
+                    f'SELECT session_key FROM "{schema}".django_session'
+                    " WHERE session_key LIKE 'expired-%%' OR session_key LIKE 'live-%%'"
+                )
+            }
+            if not any(":expired-" in item for item in remaining):
+                break
+            time.sleep(0.25)
+
+        assert remaining == {"acme:live-acme", "globex:live-globex"}
+    finally:
+        for schema in schemas:
+            committed(
+                f'DELETE FROM "{schema}".django_session'
+                " WHERE session_key LIKE 'expired-%%' OR session_key LIKE 'live-%%'"
+            )

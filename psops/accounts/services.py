@@ -165,3 +165,19 @@ def password_setup_url(*, user: User, base_url: str) -> str:
         "accounts:password_reset_confirm", args=[uidb64, token], urlconf=settings.ROOT_URLCONF
     )
     return base_url + path
+
+
+def expired_sign_in_records_clear(*, access_log_days: int = 90) -> dict[str, int]:
+    """Delete expired sessions and old sign-in logs in the current tenant's schema.
+
+    Idempotent and set-based: each part is one DELETE, and a second run finds nothing.
+    """
+    from axes.models import AccessFailureLog, AccessLog
+    from django.contrib.sessions.models import Session
+
+    now = timezone.now()
+    log_cutoff = now - timedelta(days=access_log_days)
+    sessions, _ = Session.objects.filter(expire_date__lt=now).delete()
+    access_logs, _ = AccessLog.objects.filter(attempt_time__lt=log_cutoff).delete()
+    failure_logs, _ = AccessFailureLog.objects.filter(attempt_time__lt=log_cutoff).delete()
+    return {"sessions": sessions, "access_logs": access_logs, "failure_logs": failure_logs}
