@@ -8,5 +8,6 @@ from psops import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("", include("psops.accounts.urls")),
+    path("", include("engagements.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,11 +1,14 @@
 from django.urls import NoReverseMatch, reverse
 
 from psops.accounts.models import Role
-from psops.accounts.permissions import ALL_ROLES, user_has_role
+from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, user_has_role
 
 # (label, URL name, roles that see it). Each feature adds its pages here.
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Home", "home", ALL_ROLES),
+    ("Engagements", "engagements:engagement_list", ALL_ROLES),
+    ("Clients", "engagements:client_list", SERVICES_ROLES),
+    ("My follow-ups", "engagements:followups_mine", SERVICES_ROLES),
     ("Users", "accounts:user_list", (Role.ADMIN,)),
 ]
 

@@ -1,0 +1,117 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+
+from engagements import selectors, services
+from engagements.forms import ClientForm, StakeholderForm
+from engagements.models import Client, Stakeholder
+from engagements.views.common import EDIT_ROLES, PER_PAGE, HtmxHttpRequest, form_errors_from
+from psops.accounts.permissions import role_required
+
+
+@require_http_methods(["GET"])
+@role_required(*EDIT_ROLES)
+@vary_on_headers("HX-Request")
+def client_list(request: HtmxHttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    page = Paginator(selectors.client_list(query=query), PER_PAGE).get_page(request.GET.get("page"))
+    template = "engagements/client_list.html"
+    if request.htmx and request.htmx.target == "client-results":
+        template += "#client-results"
+    return render(request, template, {"page": page, "query": query})
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*EDIT_ROLES)
+def client_create(request: HtmxHttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        client = services.client_save(client=form.save(commit=False))
+        messages.success(request, f"Client {client.name} added.")
+        return redirect("engagements:client_detail", client_id=client.pk)
+    return render(
+        request,
+        "engagements/form_page.html",
+        {
+            "form": form,
+            "title": "New client",
+            "submit": "Add client",
+            "back_url": reverse("engagements:client_list"),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET"])
+@role_required(*EDIT_ROLES)
+def client_detail(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=client_id)
+    context = {"client": client, **selectors.client_sections(client=client)}
+    return render(request, "engagements/client_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*EDIT_ROLES)
+def client_edit(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=client_id)
+    form = ClientForm(request.POST or None, instance=client)
+    if request.method == "POST" and form.is_valid():
+        services.client_save(client=form.save(commit=False))
+        messages.success(request, "Client saved.")
+        return redirect("engagements:client_detail", client_id=client.pk)
+    return render(
+        request,
+        "engagements/form_page.html",
+        {
+            "form": form,
+            "title": f"Edit {client.name}",
+            "submit": "Save",
+            "back_url": client.get_absolute_url(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _stakeholder_form_page(request, *, client: Client, stakeholder: Stakeholder) -> HttpResponse:
+    form = StakeholderForm(request.POST or None, instance=stakeholder, client=client)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.stakeholder_save(
+                stakeholder=form.save(commit=False), engagements=form.cleaned_data["engagements"]
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(request, f"Stakeholder {stakeholder.name} saved.")
+            return redirect("engagements:client_detail", client_id=client.pk)
+    title = f"Edit {stakeholder.name}" if stakeholder.pk else f"New stakeholder at {client.name}"
+    return render(
+        request,
+        "engagements/form_page.html",
+        {
+            "form": form,
+            "title": title,
+            "submit": "Save stakeholder",
+            "back_url": client.get_absolute_url(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*EDIT_ROLES)
+def stakeholder_create(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
+    client = get_object_or_404(Client, pk=client_id)
+    return _stakeholder_form_page(request, client=client, stakeholder=Stakeholder(client=client))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(*EDIT_ROLES)
+def stakeholder_edit(request: HtmxHttpRequest, stakeholder_id: int) -> HttpResponse:
+    stakeholder = get_object_or_404(Stakeholder.objects.select_related("client"), pk=stakeholder_id)
+    return _stakeholder_form_page(request, client=stakeholder.client, stakeholder=stakeholder)
