@@ -57,7 +57,7 @@ def engagement_list(request: HtmxHttpRequest) -> HttpResponse:
             continue
         engagements = selectors.engagement_list(user=request.user, **{**filters, "kind": kind})
         page = Paginator(engagements, PER_PAGE).get_page(request.GET.get(page_param))
-        sections.append({"kind": kind, "label": kind.label, "page": page, "param": page_param})
+        sections.append({"kind": kind, "heading": heading, "page": page, "param": page_param})
     can_edit = selectors.user_can_edit_engagements(request.user)
     context = {
         "sections": sections,
