@@ -9,5 +9,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("", include("psops.accounts.urls")),
     path("", include("engagements.urls")),
+    path("", include("handoffs.urls")),
     path("admin/", admin.site.urls),
 ]

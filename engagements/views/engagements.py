@@ -49,9 +49,9 @@ def engagement_list(request: HtmxHttpRequest) -> HttpResponse:
     """Implementation projects and ongoing success work, each in its own paginated section."""
     filters = _filters(request)
     sections = []
-    for kind, page_param in (
-        (Engagement.Kind.IMPLEMENTATION, "ipage"),
-        (Engagement.Kind.SUCCESS, "spage"),
+    for kind, heading, page_param in (
+        (Engagement.Kind.IMPLEMENTATION, "Implementation projects", "ipage"),
+        (Engagement.Kind.SUCCESS, "Ongoing success", "spage"),
     ):
         if filters["kind"] and filters["kind"] != kind:
             continue

@@ -7,6 +7,7 @@ from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, user_has_role
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Home", "home", ALL_ROLES),
     ("Engagements", "engagements:engagement_list", ALL_ROLES),
+    ("Handoffs", "handoffs:packet_list", ALL_ROLES),
     ("Clients", "engagements:client_list", SERVICES_ROLES),
     ("My follow-ups", "engagements:followups_mine", SERVICES_ROLES),
     ("Users", "accounts:user_list", (Role.ADMIN,)),

@@ -8,6 +8,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -150,3 +151,31 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.is_pending and not self.is_expired
+
+
+class OrganizationSettings(models.Model):
+    """The tenant's own thresholds, set by its admins. One row per tenant schema."""
+
+    review_sla_business_days = models.PositiveSmallIntegerField(
+        "handoff review SLA (business days)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text="A submitted handoff packet not decided within this many business days "
+        "is overdue.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "organization settings"
+        verbose_name_plural = "organization settings"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="organization_settings_singleton")
+        ]
+
+    def __str__(self) -> str:
+        return "Organization settings"
+
+    @classmethod
+    def current(cls) -> "OrganizationSettings":
+        settings_row, _ = cls.objects.get_or_create(id=1)
+        return settings_row

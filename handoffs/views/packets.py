@@ -1,0 +1,249 @@
+import mimetypes
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+from django_htmx.middleware import HtmxDetails
+
+from handoffs import selectors, services
+from handoffs.forms import (
+    AssignReviewerForm,
+    CommentForm,
+    ItemFormSet,
+    PacketForm,
+    ReviewForm,
+    StakeholderFormSet,
+)
+from handoffs.models import CHECKLIST, HandoffEvent, HandoffPacket
+from psops.accounts.models import Role
+from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
+
+PER_PAGE = 25
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _base_url(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+@require_http_methods(["GET"])
+@role_required(*ALL_ROLES)
+def packet_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Sales: My handoffs. Leaders: the review queue and every packet. Consultants: assigned."""
+    status = request.GET.get("status", "")
+    status = status if status in HandoffPacket.Status.values else ""
+    page = Paginator(selectors.packet_list(user=request.user, status=status), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    is_leader = user_has_role(request.user, Role.LEADER, Role.ADMIN)
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": HandoffPacket.Status.choices,
+        "queue": selectors.review_queue() if is_leader else None,
+        "is_sales": user_has_role(request.user, Role.SALES),
+        "title": "My handoffs" if user_has_role(request.user, Role.SALES) else "Handoffs",
+    }
+    return render(request, "handoffs/packet_list.html", context)
+
+
+def _packet_form_page(request, *, packet: HandoffPacket | None) -> HttpResponse:
+    instance = packet or HandoffPacket(filed_by=request.user)
+    data = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
+    form = PacketForm(data, files, instance=instance)
+    stakeholders = StakeholderFormSet(data, instance=instance, prefix="stakeholders")
+    items = ItemFormSet(data, instance=instance, prefix="items")
+    if request.method == "POST" and all(
+        [form.is_valid(), stakeholders.is_valid(), items.is_valid()]
+    ):
+        with transaction.atomic():
+            saved = form.save(commit=False)
+            if not saved.pk:
+                saved = services.packet_create(
+                    by=request.user,
+                    **{f: form.cleaned_data[f] for f in form.cleaned_data if f != "sow"},
+                )
+            if form.cleaned_data.get("sow") and "sow" in form.changed_data:
+                saved.sow = form.cleaned_data["sow"]
+                saved.sow_filename = form.cleaned_data["sow"].name[:255]
+            elif "sow" in form.changed_data and not form.cleaned_data.get("sow"):
+                saved.sow_filename = ""
+            saved.save()
+            stakeholders.instance = items.instance = saved
+            stakeholders.save()
+            items.save()
+        missing = services.packet_missing_for_submission(packet=saved)
+        note = (
+            (" Still needed before you can submit: " + ", ".join(missing) + ".") if missing else ""
+        )
+        messages.success(request, f"Saved {saved.deal_name}.{note}")
+        return redirect(saved)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "handoffs/packet_form.html",
+        {"form": form, "stakeholders": stakeholders, "items": items, "packet": packet},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SALES)
+def packet_create(request: HtmxHttpRequest) -> HttpResponse:
+    return _packet_form_page(request, packet=None)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.SALES)
+def packet_edit(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
+    packet = selectors.packet_get(user=request.user, packet_id=packet_id)
+    if not packet.is_editable:
+        messages.error(
+            request,
+            f"This packet is {packet.get_status_display().lower()} and cannot be edited now.",
+        )
+        return redirect(packet)
+    return _packet_form_page(request, packet=packet)
+
+
+@require_http_methods(["GET"])
+@role_required(*ALL_ROLES)
+def packet_detail(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
+    packet = selectors.packet_get(user=request.user, packet_id=packet_id)
+    is_filer = packet.filed_by_id == request.user.pk
+    context = {
+        "packet": packet,
+        **selectors.packet_sections(packet=packet),
+        "is_filer": is_filer,
+        "can_review": packet.status == HandoffPacket.Status.SUBMITTED
+        and services.user_can_review(user=request.user, packet=packet),
+        "can_assign": user_has_role(request.user, Role.LEADER)
+        and packet.status == HandoffPacket.Status.SUBMITTED,
+        "missing": services.packet_missing_for_submission(packet=packet)
+        if is_filer and packet.is_editable
+        else [],
+        "comment_form": CommentForm(),
+        "assign_form": AssignReviewerForm(initial={"reviewer": packet.assigned_reviewer_id}),
+        "checklist_labels": [label for _, label in CHECKLIST],
+        "event_kinds": HandoffEvent.Kind,
+    }
+    return render(request, "handoffs/packet_detail.html", context)
+
+
+@require_http_methods(["POST"])
+@role_required(Role.SALES)
+def packet_submit(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
+    packet = selectors.packet_get(user=request.user, packet_id=packet_id)
+    try:
+        services.packet_submit(packet=packet, by=request.user, base_url=_base_url(request))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Submitted. PS leaders have been notified.")
+    return redirect(packet)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.LEADER, Role.CONSULTANT)
+def packet_review(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
+    packet = selectors.packet_get(user=request.user, packet_id=packet_id)
+    if not services.user_can_review(user=request.user, packet=packet):
+        raise Http404
+    if packet.status != HandoffPacket.Status.SUBMITTED:
+        messages.error(request, "This packet is not waiting for a review.")
+        return redirect(packet)
+    items = list(packet.items.all())
+    form = ReviewForm(
+        request.POST or None, items=items, initial={"lead": packet.assigned_reviewer_id}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        review = services.ReviewInput(
+            decision=data["decision"],
+            scores={name: data[name] for name, _ in CHECKLIST},
+            verdicts={i.pk: (data[f"verdict_{i.pk}"], data[f"note_{i.pk}"]) for i in items},
+            comments=data["comments"],
+            lead=data["lead"],
+        )
+        try:
+            services.packet_review(
+                packet=packet, by=request.user, review=review, base_url=_base_url(request)
+            )
+        except ValidationError as error:
+            for field, field_errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_errors)
+        else:
+            packet.refresh_from_db()
+            messages.success(request, f"Decision recorded: {packet.get_status_display()}.")
+            if packet.engagement_id:
+                return redirect(packet.engagement)
+            return redirect(packet)
+    return render(
+        request,
+        "handoffs/packet_review.html",
+        {"packet": packet, "form": form, **selectors.packet_sections(packet=packet)},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["POST"])
+@role_required(*ALL_ROLES)
+def packet_comment(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
+    packet = selectors.packet_get(user=request.user, packet_id=packet_id)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.comment_add(packet=packet, by=request.user, body=form.cleaned_data["body"])
+        form = CommentForm()
+    if request.htmx:
+        return render(
+            request,
+            "handoffs/packet_detail.html#comments",
+            {
+                "packet": packet,
+                "comment_form": form,
+                "comments": list(packet.comments.select_related("author")),
+            },
+        )
+    if form.errors:
+        messages.error(request, "Write a comment first.")
+    return redirect(packet.get_absolute_url() + "#comments")
+
+
+@require_http_methods(["POST"])
+@role_required(Role.LEADER)
+def packet_assign(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
+    packet = selectors.packet_get(user=request.user, packet_id=packet_id)
+    form = AssignReviewerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.packet_assign_reviewer(packet=packet, reviewer=form.cleaned_data["reviewer"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Reviewer assigned.")
+    return redirect(packet)
+
+
+@require_http_methods(["GET"])
+@role_required(*ALL_ROLES)
+def packet_sow(request: HtmxHttpRequest, packet_id: int) -> FileResponse:
+    """The SOW, only to those who may see the packet (never from a public media URL)."""
+    packet = selectors.packet_get(user=request.user, packet_id=packet_id)
+    if not packet.sow:
+        raise Http404
+    filename = packet.sow_filename or packet.sow.name.rsplit("/", 1)[-1]
+    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = FileResponse(
+        packet.sow.open("rb"), as_attachment=True, filename=filename, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
