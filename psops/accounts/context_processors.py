@@ -11,6 +11,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Clients", "engagements:client_list", SERVICES_ROLES),
     ("My follow-ups", "engagements:followups_mine", SERVICES_ROLES),
     ("Users", "accounts:user_list", (Role.ADMIN,)),
+    ("Settings", "accounts:organization_settings", (Role.ADMIN,)),
 ]
 
 

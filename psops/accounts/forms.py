@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from psops.accounts.models import TIME_ZONE_CHOICES, Role, User
+from psops.accounts.models import TIME_ZONE_CHOICES, OrganizationSettings, Role, User
 from psops.mail import email_send_after_commit
 
 
@@ -92,3 +92,9 @@ class UserEditForm(forms.Form):
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["manager"].queryset = User.objects.filter(is_active=True).exclude(pk=user.pk)
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = OrganizationSettings
+        fields = ["review_sla_business_days"]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/reset/done/", views.password_reset_complete, name="password_reset_complete"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/users/", views.user_list, name="user_list"),
+    path("settings/organization/", views.organization_settings, name="organization_settings"),
     path("settings/users/invite/", views.invitation_create, name="invitation_create"),
     path(
         "settings/invitations/<int:invitation_id>/revoke/",

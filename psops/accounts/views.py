@@ -15,11 +15,12 @@ from psops.accounts import services
 from psops.accounts.forms import (
     InvitationAcceptForm,
     InvitationForm,
+    OrganizationSettingsForm,
     QueuedPasswordResetForm,
     SignInForm,
     UserEditForm,
 )
-from psops.accounts.models import Invitation, Role, User
+from psops.accounts.models import Invitation, OrganizationSettings, Role, User
 from psops.accounts.permissions import role_required
 
 USERS_PER_PAGE = 25
@@ -220,4 +221,21 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "accounts/invitation_accept.html",
         {"invitation": invitation, "form": form},
         status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.ADMIN)
+def organization_settings(request: HttpRequest) -> HttpResponse:
+    """The tenant's thresholds (review SLA, and those later features add)."""
+    form = OrganizationSettingsForm(request.POST or None, instance=OrganizationSettings.current())
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+        return redirect("accounts:organization_settings")
+    return render(
+        request,
+        "accounts/organization_settings.html",
+        {"form": form},
+        status=400 if form.errors else 200,
     )
