@@ -157,6 +157,12 @@ class PainPointForm(forms.ModelForm):
         return clean_scaling_numbers(self, cleaned)
 
 
+def _ask_for(form: forms.Form, field: str, message: str) -> None:
+    """Ask for a missing number, unless what was typed already failed ("Enter a number.")."""
+    if field not in form.errors:
+        form.add_error(field, message)
+
+
 def clean_scaling_numbers(form: forms.Form, cleaned: dict) -> dict:
     if cleaned.get("category") != PainPoint.Category.SCALING:
         return cleaned
@@ -165,15 +171,15 @@ def clean_scaling_numbers(form: forms.Form, cleaned: dict) -> dict:
     current, capacity = cleaned.get("current_value"), cleaned.get("capacity")
     growth = cleaned.get("monthly_growth_pct")
     if current is None:
-        form.add_error("current_value", "Enter today's value.")
+        _ask_for(form, "current_value", "Enter today's value.")
     elif current <= 0:
         form.add_error("current_value", "The current value must be above 0.")
     if capacity is None:
-        form.add_error("capacity", "Enter the capacity: the value where it breaks.")
+        _ask_for(form, "capacity", "Enter the capacity: the value where it breaks.")
     elif capacity <= 0:
         form.add_error("capacity", "The capacity must be above 0.")
     if growth is None:
-        form.add_error("monthly_growth_pct", "Enter the monthly growth rate in percent.")
+        _ask_for(form, "monthly_growth_pct", "Enter the monthly growth rate in percent.")
     elif growth < 0:
         form.add_error(
             "monthly_growth_pct",

@@ -337,6 +337,12 @@ def followup_cancel(*, followup: FollowUp, by: User) -> FollowUp:
         raise ValidationError("Only an open follow-up can be cancelled.")
     followup.status = FollowUp.Status.CANCELLED
     followup.save(update_fields=["status"])
+    activity_record(
+        engagement=followup.engagement,
+        kind=Activity.Kind.FOLLOWUP,
+        summary=f"Follow-up cancelled: {followup.title}",
+        actor=by,
+    )
     return followup
 
 

@@ -84,6 +84,8 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 PUBLIC_SCHEMA_URLCONF = "psops.urls_public"
 ROOT_URLCONF = "psops.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Set search_path once per connection and tenant switch, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 
 AUTH_USER_MODEL = "accounts.User"
 # Email is unique without regard to case (a functional unique constraint on

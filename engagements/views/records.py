@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from engagements import selectors, services
@@ -262,7 +263,13 @@ def followup_done(request: HtmxHttpRequest, followup_id: int) -> HttpResponse:
         messages.error(request, error)
     else:
         messages.success(request, f"Done: {followup.title}.")
-    return redirect(request.POST.get("next") or followup.engagement.get_absolute_url())
+    next_url = request.POST.get("next", "")
+    # Only back to a page of ours: "next" comes from the form, so anyone can set it.
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = followup.engagement.get_absolute_url()
+    return redirect(next_url)
 
 
 @require_http_methods(["POST"])
