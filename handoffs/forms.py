@@ -182,3 +182,25 @@ class AssignReviewerForm(forms.Form):
         self.fields["reviewer"].queryset = User.objects.filter(
             is_active=True, role__in=[Role.CONSULTANT, Role.LEADER]
         ).order_by("full_name")
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="The integration that will use it, e.g. “Salesforce sync”."
+    )
+    acts_as = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Acts as",
+        help_text=(
+            "A sales rep: packets the CRM sends are filed as theirs, and they submit them "
+            "for review."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        acts_as = self.fields["acts_as"]
+        acts_as.queryset = User.objects.filter(is_active=True, role=Role.SALES).order_by(
+            "full_name", "email"
+        )
+        acts_as.label_from_instance = lambda user: f"{user} ({user.get_role_display()})"

@@ -244,10 +244,12 @@ def _engagement_from_packet(*, packet: HandoffPacket, by: User, lead: User, verd
         if person.role == ClientStakeholder.Role.SPONSOR and sponsor is None:
             sponsor = stakeholder
     due = timezone.localdate() + timedelta(days=KICKOFF_DAYS)
+    # A deal name may use all of its 200 characters; the follow-up's title has no more.
+    title_length = FollowUp._meta.get_field("title").max_length
     engagement_services.followup_create(
         engagement=engagement,
         by=by,
-        title=f"Kickoff call: {packet.deal_name}",
+        title=f"Kickoff call: {packet.deal_name}"[:title_length],
         owner=lead,
         due_on=due,
         channel=FollowUp.Channel.MEETING,
@@ -281,6 +283,8 @@ def comment_add(*, packet: HandoffPacket, by: User, body: str) -> HandoffComment
 
 
 def packet_assign_reviewer(*, packet: HandoffPacket, reviewer: User | None) -> HandoffPacket:
+    if packet.status != HandoffPacket.Status.SUBMITTED:
+        raise ValidationError("A reviewer can only be assigned while the packet waits for review.")
     if reviewer is not None and not user_has_role(reviewer, Role.CONSULTANT, Role.LEADER):
         raise ValidationError({"reviewer": "Assign a consultant or a PS leader."})
     packet.assigned_reviewer = reviewer
@@ -299,8 +303,11 @@ def api_token_create(*, name: str, by: User, acts_as: User) -> tuple[ApiToken, s
     """A new token; the raw value is returned once and never stored."""
     if not name.strip():
         raise ValidationError({"name": "Name the integration that will use this token."})
-    if not user_has_role(acts_as, Role.SALES, Role.LEADER, Role.ADMIN):
-        raise ValidationError({"acts_as": "Choose an active sales, leader or admin user."})
+    # Packets are filed (and later submitted) by a sales rep: the token acts as one.
+    if not user_has_role(acts_as, Role.SALES):
+        raise ValidationError(
+            {"acts_as": "Choose an active sales user: packets are filed as theirs."}
+        )
     raw = "psops_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name.strip(), prefix=raw[:12], token_hash=_hash(raw), created_by=by, acts_as=acts_as
@@ -321,7 +328,12 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         return None
     token = (
         ApiToken.objects.select_related("acts_as")
-        .filter(token_hash=_hash(raw), revoked_at__isnull=True, acts_as__is_active=True)
+        .filter(
+            token_hash=_hash(raw),
+            revoked_at__isnull=True,
+            acts_as__is_active=True,
+            acts_as__role=Role.SALES,
+        )
         .first()
     )
     if token is not None:

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from handoffs.views import packets
+from handoffs.views import packets, reports, tokens
 
 app_name = "handoffs"
 
 urlpatterns = [
     path("handoffs/", packets.packet_list, name="packet_list"),
+    path("handoffs/report/", reports.report, name="report"),
     path("handoffs/new/", packets.packet_create, name="packet_create"),
     path("handoffs/<int:packet_id>/", packets.packet_detail, name="packet_detail"),
     path("handoffs/<int:packet_id>/edit/", packets.packet_edit, name="packet_edit"),
@@ -14,4 +15,11 @@ urlpatterns = [
     path("handoffs/<int:packet_id>/comments/", packets.packet_comment, name="packet_comment"),
     path("handoffs/<int:packet_id>/assign/", packets.packet_assign, name="packet_assign"),
     path("handoffs/<int:packet_id>/sow/", packets.packet_sow, name="packet_sow"),
+    path("settings/api-tokens/", tokens.api_token_list, name="api_token_list"),
+    path("settings/api-tokens/new/", tokens.api_token_create, name="api_token_create"),
+    path(
+        "settings/api-tokens/<int:token_id>/revoke/",
+        tokens.api_token_revoke,
+        name="api_token_revoke",
+    ),
 ]

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from handoffs.api import api
 from psops import views
 
 urlpatterns = [
@@ -10,5 +11,6 @@ urlpatterns = [
     path("", include("psops.accounts.urls")),
     path("", include("engagements.urls")),
     path("", include("handoffs.urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

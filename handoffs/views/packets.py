@@ -178,7 +178,12 @@ def packet_review(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
                 packet=packet, by=request.user, review=review, base_url=_base_url(request)
             )
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
+            # Field errors, or one message for the whole review (another reviewer decided
+            # while this form was being filled in).
+            by_field = (
+                error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+            )
+            for field, field_errors in by_field.items():
                 form.add_error(field if field in form.fields else None, field_errors)
         else:
             packet.refresh_from_db()
@@ -229,6 +234,8 @@ def packet_assign(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, "Reviewer assigned.")
+    else:
+        messages.error(request, "Choose a consultant or a PS leader to review this packet.")
     return redirect(packet)
 
 

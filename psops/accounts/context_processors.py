@@ -9,8 +9,10 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Engagements", "engagements:engagement_list", ALL_ROLES),
     ("Handoffs", "handoffs:packet_list", ALL_ROLES),
     ("Clients", "engagements:client_list", SERVICES_ROLES),
+    ("Enablement", "handoffs:report", (Role.LEADER, Role.ADMIN)),
     ("My follow-ups", "engagements:followups_mine", SERVICES_ROLES),
     ("Users", "accounts:user_list", (Role.ADMIN,)),
+    ("API tokens", "handoffs:api_token_list", (Role.ADMIN,)),
     ("Settings", "accounts:organization_settings", (Role.ADMIN,)),
 ]
 
@@ -29,6 +31,14 @@ def navigation(request):
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        active = current == url if url == "/" else current.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
+        items.append({"label": label, "url": url, "active": False})
+    # The current page belongs to the longest matching entry (/handoffs/report/ is
+    # "Enablement", not also "Handoffs").
+    matches = [
+        i
+        for i in items
+        if current == i["url"] or (i["url"] != "/" and current.startswith(i["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"navigation": items, "organization": tenant}

@@ -1,0 +1,460 @@
+"""The JSON API for CRM integrations: file handoff packets and follow their review.
+
+Mounted at ``/api/v1/`` by ``psops/urls_tenant.py`` only, so the public host does not
+serve it. Every call carries ``Authorization: Bearer <token>``; the token is looked up
+in the schema of the host's organization, so a token works only for the organization
+that issued it, and a revoked one stops working at once. Packets written through the
+API are filed as the token's ``acts_as`` user.
+
+``POST /handoffs`` is idempotent per ``crm_id``: the CRM can send the whole deal again
+whenever it changes (or retry after a timeout) and there is still one packet.
+
+Errors are JSON: ``{"detail": "..."}``, and for invalid input ``{"detail": "Validation
+failed", "errors": {"items.0.kind": ["..."]}}`` with one key per field, dotted into
+lists, whether pydantic (types, choices) or the model's own validation refused it.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import HttpBearer
+from pydantic import ConfigDict
+
+from engagements.models import Client, Engagement, Stakeholder
+from handoffs import services
+from handoffs.models import (
+    ApiToken,
+    Currency,
+    HandoffEvent,
+    HandoffItem,
+    HandoffPacket,
+    HandoffStakeholder,
+    HandoffVerdict,
+)
+from psops.accounts.models import User
+
+MAX_PAGE_SIZE = 100
+
+
+class ApiTokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>``, checked against this tenant's active tokens."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
+        return services.api_token_authenticate(raw=token.strip())
+
+
+api = NinjaAPI(
+    title="PS Ops CRM API",
+    version="1",
+    description=(
+        "File handoff packets from the CRM and follow their review. Authenticate with "
+        "`Authorization: Bearer <token>`; an admin creates tokens under Settings, API tokens."
+    ),
+    urls_namespace="api",
+    auth=ApiTokenAuth(),
+    # The interactive docs page loads Swagger UI from a CDN unless "ninja" is an installed
+    # app; the app must work on a closed network, so only the OpenAPI schema is served.
+    docs_url=None,
+)
+
+
+# --- Schemas ----------------------------------------------------------------------------
+
+
+class StrictInput(Schema):
+    # An unknown key is an error, not silently dropped: a misspelt "item" must not
+    # empty the packet's items on the next update. Text is stripped, as forms do.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StakeholderIn(StrictInput):
+    name: str = Field(min_length=1, max_length=200)
+    title: str = Field("", max_length=200)
+    email: str = Field("", max_length=254)
+    role: Stakeholder.Role = Stakeholder.Role.END_USER
+
+
+class ItemIn(StrictInput):
+    kind: HandoffItem.Kind
+    description: str = Field(min_length=1)
+
+
+class PacketIn(StrictInput):
+    """The whole packet as the CRM knows it; a field left out is stored empty."""
+
+    crm_id: str = Field(
+        min_length=1, max_length=100, description="The deal's id in the CRM: the idempotency key."
+    )
+    deal_name: str = Field(min_length=1, max_length=200)
+    client_name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Matched to an existing client regardless of case, else a new client.",
+    )
+    contract_value: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    currency: Currency = Currency.USD
+    signed_on: datetime.date | None = None
+    requested_start: datetime.date | None = None
+    engagement_kind: Engagement.Kind = Engagement.Kind.IMPLEMENTATION
+    goals: str = ""
+    success_criteria: str = ""
+    discovery_notes: str = ""
+    stakeholders: list[StakeholderIn] = Field(
+        default_factory=list, description="Replaces the packet's stakeholders."
+    )
+    items: list[ItemIn] = Field(default_factory=list, description="Replaces the packet's items.")
+
+
+class StakeholderOut(Schema):
+    name: str
+    title: str
+    email: str
+    role: str
+
+
+class VerdictOut(Schema):
+    round: int
+    verdict: str
+    note: str
+
+
+class ItemOut(Schema):
+    id: int
+    kind: str
+    description: str
+    latest_verdict: VerdictOut | None = Field(
+        description="Services' verdict in the latest review round that judged this item."
+    )
+
+    @staticmethod
+    def resolve_latest_verdict(item: HandoffItem) -> dict | None:
+        verdicts = item.verdicts_newest_first  # prefetched by _packets()
+        if not verdicts:
+            return None
+        latest = verdicts[0]
+        return {"round": latest.review.round, "verdict": latest.verdict, "note": latest.note}
+
+
+class PacketOut(Schema):
+    id: int
+    crm_id: str
+    deal_name: str
+    client_name: str
+    client_id: int | None
+    contract_value: Decimal | None
+    currency: str
+    signed_on: datetime.date | None
+    requested_start: datetime.date | None
+    engagement_kind: str
+    goals: str
+    success_criteria: str
+    discovery_notes: str
+    status: str
+    review_round: int
+    surprise_count: int = Field(
+        description="Items services judged anything but in scope, in any round."
+    )
+    engagement_id: int | None = Field(description="The engagement, once the packet is accepted.")
+    rejection_reason: str
+    filed_by: str
+    web_url: str
+    submitted_at: datetime.datetime | None
+    decided_at: datetime.datetime | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    stakeholders: list[StakeholderOut]
+    items: list[ItemOut]
+
+    @staticmethod
+    def resolve_filed_by(packet: HandoffPacket) -> str:
+        return packet.filed_by.email
+
+    @staticmethod
+    def resolve_web_url(packet: HandoffPacket, context) -> str:
+        return context["request"].build_absolute_uri(packet.get_absolute_url())
+
+    @staticmethod
+    def resolve_stakeholders(packet: HandoffPacket) -> list[HandoffStakeholder]:
+        return list(packet.stakeholders.all())
+
+    @staticmethod
+    def resolve_items(packet: HandoffPacket) -> list[HandoffItem]:
+        return list(packet.items.all())
+
+
+class PacketDetailOut(PacketOut):
+    missing_for_submission: list[str] = Field(
+        description="What sales must still add before submitting (empty once submitted)."
+    )
+
+    @staticmethod
+    def resolve_missing_for_submission(packet: HandoffPacket) -> list[str]:
+        if not packet.is_editable:
+            return []
+        return services.packet_missing_for_submission(packet=packet)
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ValidationErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]]
+
+
+ERRORS = {401: ErrorOut, 422: ValidationErrorOut}
+
+
+# --- Reads ------------------------------------------------------------------------------
+
+
+def _packets() -> QuerySet[HandoffPacket]:
+    """Every packet of this organization, with all the API shows, in a fixed number of queries.
+
+    A token is an organization-level integration, so it sees every packet, whoever filed it.
+    """
+    verdicts = HandoffVerdict.objects.select_related("review").order_by("-review__round", "-id")
+    items = HandoffItem.objects.prefetch_related(
+        Prefetch("verdicts", queryset=verdicts, to_attr="verdicts_newest_first")
+    )
+    return (
+        HandoffPacket.objects.select_related("client", "filed_by")
+        .prefetch_related("stakeholders", Prefetch("items", queryset=items))
+        .annotate(
+            # Same count as the packet list page (handoffs.selectors.packet_list).
+            surprise_count=Count(
+                "reviews__verdicts__item",
+                filter=~Q(reviews__verdicts__verdict="in_scope"),
+                distinct=True,
+            )
+        )
+        .order_by("-id")
+    )
+
+
+@api.get(
+    "/handoffs",
+    response={200: list[PacketOut], **ERRORS},
+    summary="List handoff packets, newest first",
+)
+@paginate(LimitOffsetPagination, max_limit=MAX_PAGE_SIZE)
+def handoff_list(
+    request: HttpRequest,
+    status: HandoffPacket.Status | None = None,
+    crm_id: str | None = None,
+) -> QuerySet[HandoffPacket]:
+    packets = _packets()
+    if status:
+        packets = packets.filter(status=status)
+    if crm_id:
+        packets = packets.filter(crm_id=crm_id.strip())
+    return packets
+
+
+@api.get(
+    "/handoffs/{packet_id}",
+    response={200: PacketDetailOut, 404: ErrorOut, **ERRORS},
+    summary="One handoff packet with its items and their latest verdicts",
+)
+def handoff_detail(request: HttpRequest, packet_id: int) -> HandoffPacket:
+    return get_object_or_404(_packets(), pk=packet_id)
+
+
+# --- Writes -----------------------------------------------------------------------------
+
+# Model field -> the API field the CRM sent it as.
+_API_FIELD_NAMES = {"client": "client_name", "new_client_name": "client_name"}
+_COMPARED_FIELDS = (
+    "crm_id",
+    "deal_name",
+    "client_id",
+    "new_client_name",
+    "contract_value",
+    "currency",
+    "signed_on",
+    "requested_start",
+    "engagement_kind",
+    "goals",
+    "success_criteria",
+    "discovery_notes",
+)
+
+
+def _state(packet: HandoffPacket, stakeholders, items) -> tuple:
+    return (
+        tuple(getattr(packet, name) for name in _COMPARED_FIELDS),
+        [(s.name, s.title, s.email, s.role) for s in stakeholders],
+        [(i.kind, i.description) for i in items],
+    )
+
+
+def _collect(errors: dict[str, list[str]], prefix: str, error: DjangoValidationError) -> None:
+    for name, messages in error.message_dict.items():
+        errors.setdefault(prefix + _API_FIELD_NAMES.get(name, name), []).extend(messages)
+
+
+def packet_upsert_from_crm(
+    *, data: PacketIn, by: User, token: ApiToken
+) -> tuple[HandoffPacket, bool]:
+    """Create the CRM deal's packet, or update it while sales can still edit it.
+
+    Returns the packet and whether it was created. The stakeholders and items sent
+    replace the packet's own. Sending what is already stored changes nothing (no
+    history entry, no new item ids), so retries and repeated syncs are harmless.
+    Raises HttpError(409) once the packet is submitted or decided, and Django's
+    ValidationError (keyed by API field) for values the models refuse.
+    """
+    with transaction.atomic():
+        # Two requests for a new crm_id must not both create it: serialize per
+        # organization and CRM id for the rest of this transaction.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"{connection.schema_name}:handoff-crm-id:{data.crm_id}"],
+            )
+        packet = HandoffPacket.objects.select_for_update().filter(crm_id=data.crm_id).first()
+        if packet is not None and not packet.is_editable:
+            raise HttpError(
+                409,
+                f"This deal's handoff packet is {packet.get_status_display().lower()} "
+                "and can no longer be changed from the CRM.",
+            )
+
+        client = Client.objects.filter(name__iexact=data.client_name).first()
+        fields = {
+            "crm_id": data.crm_id,
+            "deal_name": data.deal_name,
+            "client": client,
+            "new_client_name": "" if client else data.client_name,
+            "contract_value": data.contract_value,
+            "currency": data.currency,
+            "signed_on": data.signed_on,
+            "requested_start": data.requested_start,
+            "engagement_kind": data.engagement_kind,
+            "goals": data.goals,
+            "success_criteria": data.success_criteria,
+            "discovery_notes": data.discovery_notes,
+        }
+        stakeholders = [HandoffStakeholder(**person.model_dump()) for person in data.stakeholders]
+        items = [HandoffItem(**item.model_dump()) for item in data.items]
+
+        before = None
+        if packet is not None:
+            before = _state(packet, packet.stakeholders.all(), packet.items.all())
+        candidate = packet or HandoffPacket(filed_by=by)
+        for name, value in fields.items():
+            setattr(candidate, name, value)
+        if before is not None and before == _state(candidate, stakeholders, items):
+            return packet, False
+
+        errors: dict[str, list[str]] = {}
+        try:
+            candidate.full_clean()
+        except DjangoValidationError as error:
+            _collect(errors, "", error)
+        for prefix, rows in (("stakeholders", stakeholders), ("items", items)):
+            for index, row in enumerate(rows):
+                try:
+                    row.full_clean(exclude=["packet"])
+                except DjangoValidationError as error:
+                    _collect(errors, f"{prefix}.{index}.", error)
+        if errors:
+            raise DjangoValidationError(errors)
+
+        created = packet is None
+        if created:
+            packet = services.packet_create(by=by, **fields)
+        else:
+            packet.save()
+            packet.stakeholders.all().delete()
+            packet.items.all().delete()
+            HandoffEvent.objects.create(
+                packet=packet,
+                kind=HandoffEvent.Kind.UPDATED_BY_API,
+                round=packet.review_round,
+                actor=by,
+                note=f"Sent by the CRM integration “{token.name}”.",
+            )
+        for row in (*stakeholders, *items):
+            row.packet = packet
+        HandoffStakeholder.objects.bulk_create(stakeholders)
+        HandoffItem.objects.bulk_create(items)
+    return packet, created
+
+
+@api.post(
+    "/handoffs",
+    response={200: PacketDetailOut, 201: PacketDetailOut, 409: ErrorOut, **ERRORS},
+    summary="Create or update the draft packet of a CRM deal (idempotent by crm_id)",
+)
+def handoff_upsert(request: HttpRequest, payload: PacketIn) -> Status:
+    packet, created = packet_upsert_from_crm(
+        data=payload, by=request.auth.acts_as, token=request.auth
+    )
+    return Status(201 if created else 200, _packets().get(pk=packet.pk))
+
+
+# --- Errors -----------------------------------------------------------------------------
+
+
+def _validation_failed(request: HttpRequest, errors: dict[str, list[str]]) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": "Validation failed", "errors": errors}, status=422
+    )
+
+
+def _field_path(location: tuple | list) -> str:
+    # ninja locates an error as (source, [body parameter,] field, index, field...).
+    source, *path = location or ("body",)
+    if source == "body" and path and path[0] == "payload":
+        path = path[1:]
+    return ".".join(str(part) for part in path) or "__all__"
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        field = _field_path(error.get("loc", ()))
+        message = error.get("msg", "Invalid value.")
+        if error.get("type") == "missing":
+            message = (
+                "Send the packet as a JSON object."
+                if field == "__all__"
+                else "This field is required."
+            )
+        errors.setdefault(field, []).append(message)
+    return _validation_failed(request, errors)
+
+
+@api.exception_handler(DjangoValidationError)
+def _refused_by_models(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        return _validation_failed(request, exc.message_dict)
+    return _validation_failed(request, {"__all__": exc.messages})
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": "Send a valid API token: Authorization: Bearer <token>."},
+        status=401,
+    )
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": "Not found."}, status=404)

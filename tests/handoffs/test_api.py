@@ -1,0 +1,608 @@
+"""The CRM API (/api/v1/): idempotent filing, updates, errors, auth, reads, schema.
+
+Requests go through the test client on the tenant's host with a real bearer token,
+so the tenant middleware, the token lookup in the host's schema and ninja's
+parsing all run as in production.
+"""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from engagements.models import Engagement
+from handoffs import services
+from handoffs.models import (
+    CHECKLIST,
+    HandoffEvent,
+    HandoffItem,
+    HandoffPacket,
+    HandoffReview,
+    HandoffStakeholder,
+    HandoffVerdict,
+    Verdict,
+)
+from psops.accounts.models import Role
+from tests.conftest import TenantClient, host_of
+from tests.engagements.factories import ClientFactory
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+HANDOFFS = "/api/v1/handoffs"
+
+
+def deal(**overrides) -> dict:
+    """A complete deal as a CRM would send it: ready for submission as it stands."""
+    body = {
+        "crm_id": "SF-0001",
+        "deal_name": "Initech warehouse rollout",
+        "client_name": "Initech Logistics",
+        "contract_value": "120000.00",
+        "currency": "EUR",
+        "signed_on": "2026-10-01",
+        "requested_start": "2026-11-02",
+        "engagement_kind": "implementation",
+        "goals": "Ship every order the day it is placed.",
+        "success_criteria": "95% same-day shipping by the end of Q1.",
+        "discovery_notes": "Two warehouses, one legacy WMS.",
+        "stakeholders": [
+            {"name": "Dana Reyes", "title": "COO", "email": "dana@initech.test", "role": "sponsor"},
+            {
+                "name": "Lee Park",
+                "title": "IT lead",
+                "email": "lee@initech.test",
+                "role": "champion",
+            },
+        ],
+        "items": [
+            {"kind": "deliverable", "description": "Integration with the legacy WMS"},
+            {"kind": "commitment", "description": "Go-live before Black Friday"},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def token_and_raw(admin_user, sales):
+    return services.api_token_create(name="Salesforce sync", by=admin_user, acts_as=sales)
+
+
+@pytest.fixture
+def api(tenant, token_and_raw):
+    # CSRF checks on, as in a browser: the API must not depend on a cookie or token.
+    return TenantClient(
+        host=host_of(tenant),
+        enforce_csrf_checks=True,
+        HTTP_AUTHORIZATION=f"Bearer {token_and_raw[1]}",
+    )
+
+
+def post(client, body) -> tuple[int, dict]:
+    response = client.post(HANDOFFS, json.dumps(body), content_type="application/json")
+    assert response["Content-Type"].startswith("application/json")
+    return response.status_code, response.json()
+
+
+def submit(packet: HandoffPacket, by) -> None:
+    services.packet_submit(packet=packet, by=by, base_url="http://acme.localhost")
+
+
+def review(packet: HandoffPacket, by, decision: str, verdicts: dict, comments: str = "") -> None:
+    services.packet_review(
+        packet=packet,
+        by=by,
+        review=services.ReviewInput(
+            decision=decision,
+            scores=dict.fromkeys((name for name, _ in CHECKLIST), 2),
+            verdicts=verdicts,
+            comments=comments,
+            lead=by,
+        ),
+        base_url="http://acme.localhost",
+    )
+
+
+# --- Filing and updating ----------------------------------------------------------------
+
+
+def test_post_files_a_draft_as_the_tokens_user(api, sales):
+    status, body = post(api, deal())
+
+    assert status == 201
+    packet = HandoffPacket.objects.get(pk=body["id"])
+    assert packet.crm_id == "SF-0001"
+    assert packet.status == HandoffPacket.Status.DRAFT
+    assert packet.filed_by == sales
+    assert packet.client is None and packet.new_client_name == "Initech Logistics"
+    assert [(i.kind, i.description) for i in packet.items.all()] == [
+        ("deliverable", "Integration with the legacy WMS"),
+        ("commitment", "Go-live before Black Friday"),
+    ]
+    assert [(s.name, s.role) for s in packet.stakeholders.all()] == [
+        ("Dana Reyes", "sponsor"),
+        ("Lee Park", "champion"),
+    ]
+    assert list(packet.events.values_list("kind", flat=True)) == [HandoffEvent.Kind.CREATED]
+    assert body["status"] == "draft"
+    assert body["contract_value"] == "120000.00"
+    assert body["filed_by"] == sales.email
+    assert body["web_url"] == f"http://acme.localhost/handoffs/{packet.pk}/"
+    assert body["missing_for_submission"] == []
+
+
+def test_an_existing_client_is_matched_regardless_of_case(api):
+    client = ClientFactory(name="Initech Logistics")
+
+    status, body = post(api, deal(client_name="  initech LOGISTICS "))
+
+    assert status == 201
+    packet = HandoffPacket.objects.get(pk=body["id"])
+    assert packet.client == client
+    assert packet.new_client_name == ""
+    assert body["client_id"] == client.pk
+    assert body["client_name"] == "Initech Logistics"
+
+
+def test_the_same_request_twice_files_one_packet(api):
+    first_status, first = post(api, deal())
+    second_status, second = post(api, deal())
+
+    assert (first_status, second_status) == (201, 200)
+    assert second["id"] == first["id"]
+    assert HandoffPacket.objects.filter(crm_id="SF-0001").count() == 1
+    # Nothing changed, so nothing was rewritten: same item rows, no history entry.
+    assert [item["id"] for item in second["items"]] == [item["id"] for item in first["items"]]
+    assert not HandoffEvent.objects.filter(kind=HandoffEvent.Kind.UPDATED_BY_API).exists()
+
+
+def test_an_update_replaces_fields_stakeholders_and_items(api, sales):
+    _, first = post(api, deal())
+
+    status, body = post(
+        api,
+        deal(
+            deal_name="Initech rollout, phase 1",
+            contract_value=90000,
+            stakeholders=[{"name": "Sam Ortiz", "role": "decision_maker"}],
+            items=[{"kind": "assumption", "description": "Initech provides WMS access"}],
+        ),
+    )
+
+    assert status == 200
+    assert body["id"] == first["id"]
+    packet = HandoffPacket.objects.get(pk=first["id"])
+    assert packet.deal_name == "Initech rollout, phase 1"
+    assert packet.contract_value == 90000
+    assert [(i.kind, i.description) for i in packet.items.all()] == [
+        ("assumption", "Initech provides WMS access")
+    ]
+    assert [(s.name, s.role) for s in packet.stakeholders.all()] == [
+        ("Sam Ortiz", "decision_maker")
+    ]
+    assert HandoffItem.objects.filter(packet=packet).count() == 1
+    assert HandoffStakeholder.objects.filter(packet=packet).count() == 1
+    event = packet.events.get(kind=HandoffEvent.Kind.UPDATED_BY_API)
+    assert event.actor == sales
+    assert "Salesforce sync" in event.note
+    # What the CRM sees back: no sponsor, no deliverable any more.
+    assert body["missing_for_submission"] == [
+        "at least one deliverable",
+        "a sponsor among the stakeholders",
+    ]
+
+
+def test_a_packet_sent_back_for_changes_can_be_updated(api, sales, leader):
+    _, body = post(api, deal())
+    packet = HandoffPacket.objects.get(pk=body["id"])
+    submit(packet, sales)
+    verdicts = {item.pk: (Verdict.UNCLEAR, "Which WMS version?") for item in packet.items.all()}
+    review(packet, leader, HandoffReview.Decision.REQUEST_CHANGES, verdicts, "Name the WMS.")
+
+    status, body = post(api, deal(discovery_notes="Legacy WMS is Manhattan 2019."))
+
+    assert status == 200
+    packet.refresh_from_db()
+    assert packet.status == HandoffPacket.Status.CHANGES_REQUESTED
+    assert packet.discovery_notes == "Legacy WMS is Manhattan 2019."
+
+
+@pytest.mark.parametrize(
+    "status",
+    [HandoffPacket.Status.SUBMITTED, HandoffPacket.Status.ACCEPTED, HandoffPacket.Status.REJECTED],
+)
+def test_a_packet_no_longer_editable_is_409_and_unchanged(api, status):
+    _, body = post(api, deal())
+    HandoffPacket.objects.filter(pk=body["id"]).update(status=status)
+
+    code, answer = post(api, deal(deal_name="Renamed", items=[]))
+
+    assert code == 409
+    assert answer == {
+        "detail": f"This deal's handoff packet is {HandoffPacket.Status(status).label.lower()} "
+        "and can no longer be changed from the CRM."
+    }
+    packet = HandoffPacket.objects.get(pk=body["id"])
+    assert packet.deal_name == "Initech warehouse rollout"
+    assert packet.items.count() == 2
+
+
+def test_a_really_submitted_packet_is_409(api, sales):
+    _, body = post(api, deal())
+    submit(HandoffPacket.objects.get(pk=body["id"]), sales)
+
+    code, answer = post(api, deal(goals="Changed after submission"))
+
+    assert code == 409
+    assert "submitted" in answer["detail"]
+    assert (
+        HandoffPacket.objects.get(pk=body["id"]).goals == "Ship every order the day it is placed."
+    )
+
+
+# --- Errors -----------------------------------------------------------------------------
+
+
+def test_invalid_input_gets_per_field_errors_and_files_nothing(api):
+    body = deal(
+        crm_id="   ",
+        currency="DOLLARS",
+        contract_value=-5,
+        items=[
+            {"kind": "deliverable", "description": "Fine"},
+            {"kind": "wish", "description": ""},
+        ],
+        stakeholder=[],  # misspelt: refused rather than ignored
+    )
+    del body["deal_name"]
+
+    status, answer = post(api, body)
+
+    assert status == 422
+    assert answer["detail"] == "Validation failed"
+    assert set(answer["errors"]) == {
+        "crm_id",
+        "deal_name",
+        "currency",
+        "contract_value",
+        "items.1.kind",
+        "items.1.description",
+        "stakeholder",
+    }
+    assert answer["errors"]["deal_name"] == ["This field is required."]
+    assert "'USD'" in answer["errors"]["currency"][0]
+    assert all(isinstance(messages, list) and messages for messages in answer["errors"].values())
+    assert not HandoffPacket.objects.exists()
+
+
+def test_values_the_models_refuse_get_per_field_errors_too(api):
+    stakeholders = [
+        {"name": "Dana Reyes", "role": "sponsor"},
+        {"name": "Lee Park", "email": "not-an-email"},
+    ]
+
+    status, answer = post(api, deal(stakeholders=stakeholders))
+
+    assert status == 422
+    assert answer == {
+        "detail": "Validation failed",
+        "errors": {"stakeholders.1.email": ["Enter a valid email address."]},
+    }
+    assert not HandoffPacket.objects.exists()
+
+
+def test_a_refused_update_leaves_the_packet_as_it_was(api):
+    _, body = post(api, deal())
+
+    status, _ = post(
+        api,
+        deal(
+            deal_name="Renamed",
+            items=[{"kind": "deliverable", "description": "New"}],
+            stakeholders=[{"name": "X", "email": "broken@"}],
+        ),
+    )
+
+    assert status == 422
+    packet = HandoffPacket.objects.get(pk=body["id"])
+    assert packet.deal_name == "Initech warehouse rollout"
+    assert packet.items.count() == 2
+    assert packet.stakeholders.count() == 2
+
+
+def test_a_body_that_is_not_json_is_a_json_400(api):
+    response = api.post(HANDOFFS, "{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Cannot parse request body"}
+
+
+def test_an_unknown_id_is_a_json_404(api):
+    response = api.get(f"{HANDOFFS}/987654")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_bad_filter_gets_a_per_field_error(api):
+    response = api.get(HANDOFFS, {"status": "lost"})
+
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["status"]
+
+
+# --- Authentication and tenancy --------------------------------------------------------
+
+
+def _unauthorized(response) -> None:
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Send a valid API token: Authorization: Bearer <token>."}
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer psops_not-a-real-token", "Basic dXNlcjpwYXNz"],
+    ids=["none", "empty", "unknown", "basic"],
+)
+def test_without_a_valid_token_every_endpoint_is_401(tenant, token_and_raw, header):
+    extra = {"HTTP_AUTHORIZATION": header} if header else {}
+    client = TenantClient(host=host_of(tenant), **extra)
+
+    _unauthorized(client.get(HANDOFFS))
+    _unauthorized(client.get(f"{HANDOFFS}/1"))
+    _unauthorized(client.post(HANDOFFS, json.dumps(deal()), content_type="application/json"))
+    assert not HandoffPacket.objects.exists()
+
+
+def test_a_revoked_token_is_401(api, token_and_raw):
+    assert post(api, deal())[0] == 201
+    services.api_token_revoke(token=token_and_raw[0])
+
+    _unauthorized(api.get(HANDOFFS))
+    _unauthorized(api.post(HANDOFFS, json.dumps(deal()), content_type="application/json"))
+
+
+def test_a_token_whose_user_was_deactivated_is_401(api, sales):
+    sales.is_active = False
+    sales.save(update_fields=["is_active"])
+
+    _unauthorized(api.get(HANDOFFS))
+
+
+def test_a_token_works_only_on_its_own_organizations_host(tenant, other_tenant):
+    connection.set_tenant(other_tenant)
+    globex_sales = UserFactory(role=Role.SALES)
+    _, globex_raw = services.api_token_create(
+        name="Globex CRM", by=globex_sales, acts_as=globex_sales
+    )
+    connection.set_tenant(tenant)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {globex_raw}"}
+
+    _unauthorized(TenantClient(host=host_of(tenant), **auth).get(HANDOFFS))
+    on_acme = TenantClient(host=host_of(tenant), **auth)
+    _unauthorized(on_acme.post(HANDOFFS, json.dumps(deal()), content_type="application/json"))
+    assert not HandoffPacket.objects.exists()
+
+    # The same token on its own host works: the 401 above is about the tenant.
+    on_globex = TenantClient(host=host_of(other_tenant), **auth)
+    status, body = post(on_globex, deal())
+    assert status == 201
+    connection.set_tenant(other_tenant)
+    assert HandoffPacket.objects.filter(pk=body["id"], filed_by=globex_sales).exists()
+    connection.set_tenant(tenant)
+
+
+def test_another_organizations_packet_id_is_404(api, tenant, other_tenant):
+    connection.set_tenant(other_tenant)
+    globex_sales = UserFactory(role=Role.SALES)
+    globex_packet = services.packet_create(
+        by=globex_sales, deal_name="Globex deal", new_client_name="Hooli"
+    )
+    connection.set_tenant(tenant)
+    assert not HandoffPacket.objects.filter(pk=globex_packet.pk).exists()
+
+    assert api.get(f"{HANDOFFS}/{globex_packet.pk}").status_code == 404
+    assert api.get(HANDOFFS).json()["count"] == 0
+
+
+def test_using_a_token_records_when(api, token_and_raw):
+    token = token_and_raw[0]
+    assert token.last_used_at is None
+
+    api.get(HANDOFFS)
+
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_the_public_host_does_not_serve_the_api(token_and_raw):
+    public = TenantClient(host="localhost", HTTP_AUTHORIZATION=f"Bearer {token_and_raw[1]}")
+
+    assert public.get(HANDOFFS).status_code == 404
+    assert public.get("/api/v1/openapi.json").status_code == 404
+
+
+# --- Reading ----------------------------------------------------------------------------
+
+
+def test_list_shows_every_packet_of_the_organization_with_filters(api, make_user):
+    other_rep = make_user(Role.SALES)
+    by_hand = services.packet_create(
+        by=other_rep, deal_name="Filed in the UI", new_client_name="Hooli"
+    )
+    post(api, deal(crm_id="SF-1"))
+    post(api, deal(crm_id="SF-2", deal_name="Second"))
+    HandoffPacket.objects.filter(crm_id="SF-2").update(status=HandoffPacket.Status.SUBMITTED)
+
+    everything = api.get(HANDOFFS).json()
+    assert everything["count"] == 3
+    assert [p["deal_name"] for p in everything["items"]] == [
+        "Second",
+        "Initech warehouse rollout",
+        "Filed in the UI",
+    ]
+    assert everything["items"][2]["id"] == by_hand.pk
+
+    submitted = api.get(HANDOFFS, {"status": "submitted"}).json()
+    assert [p["crm_id"] for p in submitted["items"]] == ["SF-2"]
+    by_crm_id = api.get(HANDOFFS, {"crm_id": "SF-1"}).json()
+    assert [p["crm_id"] for p in by_crm_id["items"]] == ["SF-1"]
+
+    page = api.get(HANDOFFS, {"limit": 1, "offset": 1}).json()
+    assert page["count"] == 3
+    assert [p["deal_name"] for p in page["items"]] == ["Initech warehouse rollout"]
+
+
+def test_detail_and_list_show_the_review_outcome(api, sales, leader):
+    _, body = post(api, deal())
+    packet = HandoffPacket.objects.get(pk=body["id"])
+    integration, commitment = packet.items.all()
+    submit(packet, sales)
+    review(
+        packet,
+        leader,
+        HandoffReview.Decision.REQUEST_CHANGES,
+        {
+            integration.pk: (Verdict.NEEDS_CUSTOM_WORK, "The WMS has no API."),
+            commitment.pk: (Verdict.IN_SCOPE, ""),
+        },
+        "Price the WMS work.",
+    )
+    packet.refresh_from_db()
+    submit(packet, sales)
+    review(
+        packet,
+        leader,
+        HandoffReview.Decision.ACCEPT,
+        {
+            integration.pk: (Verdict.IN_SCOPE, "Priced as a change order."),
+            commitment.pk: (Verdict.UNCLEAR, "Which Black Friday: this year's?"),
+        },
+    )
+    packet.refresh_from_db()
+    engagement = Engagement.objects.get(origin_handoff=packet)
+
+    detail = api.get(f"{HANDOFFS}/{packet.pk}").json()
+
+    assert detail["status"] == "accepted"
+    assert detail["review_round"] == 2
+    assert detail["surprise_count"] == 2  # one surprise per item, in different rounds
+    assert detail["engagement_id"] == engagement.pk
+    assert detail["client_id"] == packet.client_id  # the new client was created on acceptance
+    assert detail["missing_for_submission"] == []
+    assert [(i["id"], i["latest_verdict"]) for i in detail["items"]] == [
+        (integration.pk, {"round": 2, "verdict": "in_scope", "note": "Priced as a change order."}),
+        (
+            commitment.pk,
+            {"round": 2, "verdict": "unclear", "note": "Which Black Friday: this year's?"},
+        ),
+    ]
+    assert [s["name"] for s in detail["stakeholders"]] == ["Dana Reyes", "Lee Park"]
+
+    listed = api.get(HANDOFFS).json()["items"][0]
+    assert {key: listed[key] for key in ("id", "status", "surprise_count", "engagement_id")} == {
+        "id": packet.pk,
+        "status": "accepted",
+        "surprise_count": 2,
+        "engagement_id": engagement.pk,
+    }
+    assert listed["items"] == detail["items"]
+
+
+def test_an_item_never_reviewed_has_no_verdict(api):
+    _, body = post(api, deal())
+
+    detail = api.get(f"{HANDOFFS}/{body['id']}").json()
+
+    assert [item["latest_verdict"] for item in detail["items"]] == [None, None]
+    assert detail["surprise_count"] == 0
+    assert detail["engagement_id"] is None
+
+
+FEW = 3
+MANY = 10 * FEW
+
+
+def _add_reviewed_packets(start: int, stop: int, *, by, reviewer) -> None:
+    """Packets with every relation the list shows: client, items, stakeholders, verdicts."""
+    client = ClientFactory()
+    for number in range(start, stop):
+        packet = HandoffPacket.objects.create(
+            deal_name=f"Deal {number:04d}",
+            crm_id=f"SF-{number:04d}",
+            client=client,
+            filed_by=by,
+            status=HandoffPacket.Status.CHANGES_REQUESTED,
+            review_round=1,
+        )
+        HandoffStakeholder.objects.create(packet=packet, name=f"Sponsor {number}", role="sponsor")
+        items = [
+            HandoffItem.objects.create(packet=packet, kind="deliverable", description=f"D{number}"),
+            HandoffItem.objects.create(packet=packet, kind="assumption", description=f"A{number}"),
+        ]
+        round_one = HandoffReview.objects.create(
+            packet=packet,
+            round=1,
+            reviewer=reviewer,
+            decision=HandoffReview.Decision.REQUEST_CHANGES,
+            comments="Clarify",
+            submitted_at=timezone.now() - timedelta(days=1),
+            **dict.fromkeys((name for name, _ in CHECKLIST), 1),
+        )
+        for item in items:
+            HandoffVerdict.objects.create(
+                review=round_one,
+                item=item,
+                item_kind=item.kind,
+                item_description=item.description,
+                verdict=Verdict.UNCLEAR,
+                note="Say more",
+            )
+
+
+def _list_queries(client) -> tuple[int, dict]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(HANDOFFS, {"limit": 100})
+    assert response.status_code == 200
+    return len(queries), response.json()
+
+
+def test_the_list_runs_the_same_queries_for_few_and_many_packets(api, sales, leader):
+    _add_reviewed_packets(0, FEW, by=sales, reviewer=leader)
+    with_few, few = _list_queries(api)
+    assert few["count"] == FEW
+    assert all(item["latest_verdict"]["verdict"] == "unclear" for item in few["items"][0]["items"])
+
+    _add_reviewed_packets(FEW, MANY, by=sales, reviewer=leader)
+    with_many, many = _list_queries(api)
+
+    assert len(many["items"]) == MANY
+    assert all(packet["surprise_count"] == 2 for packet in many["items"])
+    assert with_many == with_few
+    # Token lookup and its last-used stamp, count, packets, stakeholders, items,
+    # verdicts; plus the host's domain and search_path settings: well under 20.
+    assert with_many <= 20
+
+
+# --- Schema -----------------------------------------------------------------------------
+
+
+def test_the_openapi_schema_lists_the_endpoints(tenant):
+    # Served without a token: it describes the API, it holds no data.
+    response = TenantClient(host=host_of(tenant)).get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    schema = response.json()
+    assert set(schema["paths"]["/api/v1/handoffs"]) == {"get", "post"}
+    assert set(schema["paths"]["/api/v1/handoffs/{packet_id}"]) == {"get"}
+    assert schema["components"]["securitySchemes"]["ApiTokenAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+    post_responses = schema["paths"]["/api/v1/handoffs"]["post"]["responses"]
+    assert {"200", "201", "401", "409", "422"} <= set(post_responses)
