@@ -12,7 +12,7 @@ from engagements.models import (
     Stakeholder,
 )
 from engagements.selectors import lead_choices
-from psops.accounts.models import User
+from psops.accounts.models import User, time_zone_choices
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -97,6 +97,8 @@ class EngagementResetForm(forms.Form):
 
 
 class StakeholderForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
+
     class Meta:
         model = Stakeholder
         fields = [

@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from psops.accounts.models import TIME_ZONE_CHOICES
+from psops.accounts.models import validate_time_zone
 
 
 class Level(models.TextChoices):
@@ -146,7 +146,7 @@ class Stakeholder(models.Model):
     preferred_channel = models.CharField(
         max_length=20, choices=Channel.choices, default=Channel.EMAIL
     )
-    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
     class Meta:
         ordering = ["name"]

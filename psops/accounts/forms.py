@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
-from psops.accounts.models import TIME_ZONE_CHOICES, OrganizationSettings, Role, User
+from psops.accounts.models import OrganizationSettings, Role, User, time_zone_choices
 from psops.mail import email_send_after_commit
 
 
@@ -48,7 +48,7 @@ class InvitationForm(forms.Form):
 
 class InvitationAcceptForm(forms.Form):
     full_name = forms.CharField(label="Your name", max_length=150)
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    time_zone = forms.ChoiceField(choices=time_zone_choices, initial="UTC")
     password1 = forms.CharField(
         label="Password",
         strip=False,
@@ -87,7 +87,7 @@ class UserEditForm(forms.Form):
     manager = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, empty_label="No manager"
     )
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES)
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

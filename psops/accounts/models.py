@@ -13,7 +13,16 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    # Read from the installed tz database at form time, never frozen into migrations
+    # (whose choices would then differ from machine to machine).
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone, e.g. Europe/Berlin.")
 
 
 class Role(models.TextChoices):
@@ -59,7 +68,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="direct_reports",
         help_text="For 1:1s and skip-levels.",
     )
-    time_zone = models.CharField(max_length=64, choices=TIME_ZONE_CHOICES, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 

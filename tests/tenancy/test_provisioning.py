@@ -195,3 +195,13 @@ def test_all_tenant_loops_and_beat_skip_public_and_the_template():
     assert TEMPLATE_SCHEMA not in schemas
     assert beat_schemas == schemas
     assert not Organization.objects.filter(schema_name=TEMPLATE_SCHEMA).exists()
+
+
+def test_every_model_change_has_its_migration():
+    from io import StringIO
+
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit:
+        pytest.fail(f"makemigrations found changes without a migration:\n{out.getvalue()}")
