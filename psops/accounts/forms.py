@@ -88,6 +88,9 @@ class UserEditForm(forms.Form):
         queryset=User.objects.none(), required=False, empty_label="No manager"
     )
     time_zone = forms.ChoiceField(choices=time_zone_choices)
+    team = forms.CharField(
+        max_length=100, required=False, help_text="Anonymous pulse results are grouped by team."
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,4 +100,4 @@ class UserEditForm(forms.Form):
 class OrganizationSettingsForm(forms.ModelForm):
     class Meta:
         model = OrganizationSettings
-        fields = ["review_sla_business_days"]
+        fields = ["review_sla_business_days", "pulse_minimum_group"]

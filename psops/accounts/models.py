@@ -59,6 +59,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField("email address")
     full_name = models.CharField(max_length=150, blank=True)
+    team = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The team this person belongs to; anonymous pulse results are grouped by it.",
+    )
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CONSULTANT)
     manager = models.ForeignKey(
         "self",
@@ -171,6 +176,13 @@ class OrganizationSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(30)],
         help_text="A submitted handoff packet not decided within this many business days "
         "is overdue.",
+    )
+    pulse_minimum_group = models.PositiveSmallIntegerField(
+        "anonymity minimum",
+        default=5,
+        validators=[MinValueValidator(3), MaxValueValidator(50)],
+        help_text="Anonymous pulse results are shown only for groups with at least this many "
+        "answers (3 at the lowest).",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

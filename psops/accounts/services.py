@@ -117,7 +117,14 @@ def _active_admins_excluding(user: User):
 
 @transaction.atomic
 def user_update(
-    *, user: User, by: User, role: str, manager: User | None, time_zone: str, full_name: str
+    *,
+    user: User,
+    by: User,
+    role: str,
+    manager: User | None,
+    time_zone: str,
+    full_name: str,
+    team: str = "",
 ) -> User:
     """Change a person's role, manager, name or time zone; the last admin keeps their role."""
     locked = User.objects.select_for_update().get(pk=user.pk)
@@ -138,7 +145,8 @@ def user_update(
     locked.manager = manager
     locked.time_zone = time_zone
     locked.full_name = full_name.strip()
-    locked.save(update_fields=["role", "manager", "time_zone", "full_name"])
+    locked.team = team.strip()
+    locked.save(update_fields=["role", "manager", "time_zone", "full_name", "team"])
     return locked
 
 

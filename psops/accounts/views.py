@@ -149,6 +149,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "role": person.role,
         "manager": person.manager,
         "time_zone": person.time_zone,
+        "team": person.team,
     }
     form = UserEditForm(request.POST or None, initial=initial, user=person)
     if request.method == "POST" and form.is_valid():

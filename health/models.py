@@ -1,0 +1,198 @@
+"""PS measured on its own yardstick: KPI targets and snapshots, team check-ins, the
+anonymous pulse and private 1:1 notes.
+
+The KPI registry itself lives in code (``health.kpis``); the database keeps only
+each tenant's targets and the daily snapshots that draw the trends.
+
+Anonymity of the pulse is structural: ``PulseResponse`` has no user, no time (only
+the ISO week), a random UUID key and nothing shared with any other table; the
+separate ``PulseParticipation`` says only that someone answered this week.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+def _one_to_five(label: str, help_text: str = "") -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(label, validators=ONE_TO_FIVE, help_text=help_text)
+
+
+class KpiTarget(models.Model):
+    key = models.CharField(max_length=60, unique=True)
+    target = models.DecimalField(max_digits=12, decimal_places=2)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.target}"
+
+
+class KpiSnapshot(models.Model):
+    """One KPI's value on one day (None when there was nothing to measure)."""
+
+    key = models.CharField(max_length=60)
+    day = models.DateField()
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "day"], name="kpi_snapshot_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.day}: {self.value}"
+
+
+class CheckIn(models.Model):
+    """A person's named weekly check-in: one per ISO week, editable during that week."""
+
+    class Boundaries(models.TextChoices):
+        YES = "yes", "Yes"
+        MOSTLY = "mostly", "Mostly"
+        NO = "no", "No"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checkins"
+    )
+    iso_year = models.PositiveSmallIntegerField()
+    iso_week = models.PositiveSmallIntegerField()
+    energy = _one_to_five("energy", "1 drained … 5 full of energy")
+    workload = _one_to_five("workload", "1 too little … 3 right … 5 far too much")
+    boundaries = models.CharField("boundaries respected", max_length=10, choices=Boundaries.choices)
+    connection = _one_to_five("connection to the team", "1 isolated … 5 closely connected")
+    blockers = models.TextField(blank=True)
+    wins = models.TextField(blank=True)
+    wants_one_on_one = models.BooleanField("I would like a 1:1", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-iso_year", "-iso_week"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "iso_year", "iso_week"], name="checkin_one_per_user_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(energy__range=(1, 5))
+                & Q(workload__range=(1, 5))
+                & Q(connection__range=(1, 5)),
+                name="checkin_scores_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.iso_year}-W{self.iso_week:02d}"
+
+
+class PulseResponse(models.Model):
+    """An anonymous pulse answer. Nothing here, or anywhere, points back to a person.
+
+    No user, no session, no timestamp (only the ISO week), a random UUID instead of
+    a sequential id. Answers are held outside the database and written in shuffled
+    batches (``health.pulse``), so neither row order nor transaction ids follow the
+    order in which people answered.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    iso_year = models.PositiveSmallIntegerField()
+    iso_week = models.PositiveSmallIntegerField()
+    team = models.CharField(max_length=100, blank=True)
+    energy = _one_to_five("energy")
+    workload = _one_to_five("workload")
+    safety = _one_to_five(
+        "psychological safety", "1 I keep concerns to myself … 5 I can raise anything"
+    )
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        # No ordering: rows carry no order worth showing.
+        indexes = [models.Index(fields=["iso_year", "iso_week"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(energy__range=(1, 5))
+                & Q(workload__range=(1, 5))
+                & Q(safety__range=(1, 5)),
+                name="pulse_scores_1_to_5",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Pulse answer {self.iso_year}-W{self.iso_week:02d}"
+
+
+class PulseParticipation(models.Model):
+    """That a person answered the pulse in a week: enforces one answer each, holds no answer."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    iso_year = models.PositiveSmallIntegerField()
+    iso_week = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "iso_year", "iso_week"], name="pulse_one_answer_per_user_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} answered {self.iso_year}-W{self.iso_week:02d}"
+
+
+class OneOnOne(models.Model):
+    """A 1:1 (or skip-level) between a manager and a report. Private to its two people."""
+
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="one_on_ones_led"
+    )
+    report = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="one_on_ones"
+    )
+    is_skip_level = models.BooleanField(default=False)
+    held_on = models.DateField()
+    shared_notes = models.TextField(blank=True, help_text="Visible to both of you.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(manager=models.F("report")), name="one_on_one_two_people"
+            )
+        ]
+
+    def __str__(self) -> str:
+        kind = "Skip-level" if self.is_skip_level else "1:1"
+        return f"{kind} {self.held_on}"
+
+
+class OneOnOnePrivateNote(models.Model):
+    """A note only its author can read: not the other person, not admins, not leaders."""
+
+    one_on_one = models.ForeignKey(OneOnOne, on_delete=models.CASCADE, related_name="private_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["one_on_one", "author"], name="one_private_note_per_author"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "Private note"
