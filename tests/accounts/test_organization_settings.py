@@ -13,7 +13,9 @@ def test_an_admin_changes_the_review_sla(client_for, admin_user):
     assert page.status_code == 200
     assert "Handoff review SLA" in page.content.decode()
 
-    response = client.post("/settings/organization/", {"review_sla_business_days": "4"})
+    response = client.post(
+        "/settings/organization/", {"review_sla_business_days": "4", "pulse_minimum_group": "5"}
+    )
 
     assert response.status_code == 302
     assert OrganizationSettings.current().review_sla_business_days == 4
@@ -40,8 +42,21 @@ def test_other_roles_cannot_change_settings(request, client_for, role_fixture):
 
 
 def test_settings_are_per_tenant(tenant, other_tenant, client_for, admin_user):
-    client_for(admin_user).post("/settings/organization/", {"review_sla_business_days": "7"})
+    client_for(admin_user).post(
+        "/settings/organization/", {"review_sla_business_days": "7", "pulse_minimum_group": "5"}
+    )
     assert OrganizationSettings.current().review_sla_business_days == 7
 
     connection.set_tenant(other_tenant)
     assert OrganizationSettings.current().review_sla_business_days == 2
+
+
+@pytest.mark.parametrize("value", ["2", "0", "51"])
+def test_the_anonymity_minimum_cannot_go_below_three(client_for, admin_user, value):
+    response = client_for(admin_user).post(
+        "/settings/organization/",
+        {"review_sla_business_days": "2", "pulse_minimum_group": value},
+    )
+
+    assert response.status_code == 400
+    assert OrganizationSettings.current().pulse_minimum_group == 5
