@@ -11,6 +11,9 @@ urlpatterns = [
     path("", include("psops.accounts.urls")),
     path("", include("engagements.urls")),
     path("", include("handoffs.urls")),
+    path("", include("health.urls_kpis")),
+    path("", include("health.urls_checkins")),
+    path("", include("health.urls_pulse")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
