@@ -5,20 +5,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0003_time_zone_without_frozen_choices'),
+        ("accounts", "0003_time_zone_without_frozen_choices"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organizationsettings',
-            name='pulse_minimum_group',
-            field=models.PositiveSmallIntegerField(default=5, help_text='Anonymous pulse results are shown only for groups with at least this many answers (3 at the lowest).', validators=[django.core.validators.MinValueValidator(3), django.core.validators.MaxValueValidator(50)], verbose_name='anonymity minimum'),
+            model_name="organizationsettings",
+            name="pulse_minimum_group",
+            field=models.PositiveSmallIntegerField(
+                default=5,
+                help_text="Anonymous pulse results are shown only for groups with at least this many answers (3 at the lowest).",
+                validators=[
+                    django.core.validators.MinValueValidator(3),
+                    django.core.validators.MaxValueValidator(50),
+                ],
+                verbose_name="anonymity minimum",
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='team',
-            field=models.CharField(blank=True, help_text='The team this person belongs to; anonymous pulse results are grouped by it.', max_length=100),
+            model_name="user",
+            name="team",
+            field=models.CharField(
+                blank=True,
+                help_text="The team this person belongs to; anonymous pulse results are grouped by it.",
+                max_length=100,
+            ),
         ),
     ]
