@@ -1,3 +1,30 @@
-from django.urls import path  # noqa: F401
+"""The weekly check-in and 1:1 pages."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from health.views import checkins, one_on_ones
+
+app_name = "checkins"
+
+urlpatterns = [
+    path("checkins/", checkins.checkin, name="checkin"),
+    path("checkins/team/", checkins.checkin_team, name="team"),
+    path("checkins/summary/", checkins.checkin_summary, name="summary"),
+    path("one-on-ones/", one_on_ones.one_on_one_list, name="one_on_one_list"),
+    path("one-on-ones/new/", one_on_ones.one_on_one_create, name="one_on_one_create"),
+    path(
+        "one-on-ones/<int:one_on_one_id>/",
+        one_on_ones.one_on_one_detail,
+        name="one_on_one_detail",
+    ),
+    path(
+        "one-on-ones/<int:one_on_one_id>/shared-notes/",
+        one_on_ones.one_on_one_shared_notes,
+        name="one_on_one_shared_notes",
+    ),
+    path(
+        "one-on-ones/<int:one_on_one_id>/private-note/",
+        one_on_ones.one_on_one_private_note,
+        name="one_on_one_private_note",
+    ),
+]

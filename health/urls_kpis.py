@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from health.views import kpis
+
+app_name = "kpis"
+
+urlpatterns = [
+    path("kpis/<slug:key>/evidence/", kpis.kpi_evidence, name="kpi_evidence"),
+    path("settings/kpis/", kpis.kpi_targets, name="kpi_targets"),
+]

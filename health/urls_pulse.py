@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The anonymous pulse: this week's form, and results for leaders and admins."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from health.views import pulse
+
+app_name = "pulse"
+
+urlpatterns = [
+    path("pulse/", pulse.pulse, name="pulse"),
+    path("pulse/results/", pulse.pulse_results, name="results"),
+]

@@ -182,6 +182,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "psops.accounts.tasks.clear_expired_sign_in_records",
         "schedule": timedelta(hours=24),
     },
+    "kpi-snapshots": {"task": "health.tasks_kpis.snapshot_kpis", "schedule": timedelta(hours=24)},
+    "pulse-publish": {"task": "health.tasks_pulse.pulse_publish", "schedule": timedelta(hours=1)},
 }
 
 # --- Sessions, authentication, passwords -------------------------------------------------

@@ -4,10 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from handoffs.api import api
-from psops import views
+from health.views import home
 
+# The composition root: the only module that knows every app.
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("home/quick-log/", home.home_quick_log, name="home_quick_log"),
     path("", include("psops.accounts.urls")),
     path("", include("engagements.urls")),
     path("", include("handoffs.urls")),

@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -8,9 +7,3 @@ from django.views.decorators.http import require_http_methods
 def landing(request: HttpRequest) -> HttpResponse:
     """The public host's page: what PS Ops is, and where an organization signs in."""
     return render(request, "public/landing.html")
-
-
-@require_http_methods(["GET"])
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")

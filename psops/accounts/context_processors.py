@@ -11,8 +11,12 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Clients", "engagements:client_list", SERVICES_ROLES),
     ("Enablement", "handoffs:report", (Role.LEADER, Role.ADMIN)),
     ("My follow-ups", "engagements:followups_mine", SERVICES_ROLES),
+    ("Check-in", "checkins:checkin", ALL_ROLES),
+    ("1:1s", "checkins:one_on_one_list", ALL_ROLES),
+    ("Pulse", "pulse:pulse", ALL_ROLES),
     ("Users", "accounts:user_list", (Role.ADMIN,)),
     ("API tokens", "handoffs:api_token_list", (Role.ADMIN,)),
+    ("KPI targets", "kpis:kpi_targets", (Role.ADMIN,)),
     ("Settings", "accounts:organization_settings", (Role.ADMIN,)),
 ]
 

@@ -80,7 +80,8 @@ class TestTheWholeFlow:
         assert response["Location"] == "/"
         home = visitor.get("/").content.decode()
         assert "Welcome to Acme Corp, Nina Newcomer." in home
-        assert "You are signed in to Acme Corp as PS leader" in home
+        assert '<span class="role-badge">PS leader</span>' in home
+        assert "PS dashboard" in home
         user = User.objects.get(email="nina@example.test")
         assert (user.role, user.full_name, user.time_zone) == (
             Role.LEADER,

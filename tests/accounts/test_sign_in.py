@@ -19,7 +19,7 @@ def test_a_user_signs_in_on_their_own_host_and_lands_home(anonymous_client, cons
     assert response["Location"] == "/"
     home = anonymous_client.get("/")
     assert home.status_code == 200
-    assert f"Welcome, {consultant.display_name}" in home.content.decode()
+    assert f"Good to see you, {consultant.display_name}" in home.content.decode()
 
 
 def test_email_is_matched_without_regard_to_case(anonymous_client, consultant):

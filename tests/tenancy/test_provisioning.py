@@ -66,7 +66,7 @@ def test_create_org_provisions_a_tenant_whose_admin_can_set_a_password_and_sign_
         "/accounts/login/", {"username": "boss@initech.test", "password": "initech tps reports 9"}
     )
     assert signed_in.status_code == 302
-    assert "Welcome" in client.get("/").content.decode()
+    assert "PS dashboard" in client.get("/").content.decode()  # the admin lands on it
 
 
 @pytest.mark.parametrize(

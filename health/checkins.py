@@ -1,0 +1,247 @@
+"""Weekly named check-ins: services (writes) and selectors (reads).
+
+A person files one check-in per ISO week and may change it until the week is
+over; earlier weeks are history and never change. Who reads what:
+
+- everyone reads their own check-ins;
+- a manager reads those of their direct reports (never anyone else's reports);
+- leaders and admins read only weekly aggregates, without names or answers, and
+  only for weeks with enough check-ins that an average is not one person's answer.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db import transaction
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from health.models import CheckIn
+from health.weeks import IsoWeek, recent_weeks
+from psops.accounts.models import User
+
+ANSWER_FIELDS = (
+    "energy",
+    "workload",
+    "boundaries",
+    "connection",
+    "blockers",
+    "wins",
+    "wants_one_on_one",
+)
+TEAM_WEEKS = 8
+SUMMARY_WEEKS = 12
+# Below this many check-ins in a week the leaders' summary shows participation only:
+# an average of one or two answers is, or nearly is, a person's own answer.
+SUMMARY_MINIMUM_CHECKINS = 3
+
+
+# --- Services --------------------------------------------------------------------------
+
+
+def checkin_save(*, user: User, today: date, **answers) -> CheckIn:
+    """File or change ``user``'s check-in for the ISO week of ``today``.
+
+    Only the current week can be written: there is no way to name another week, so
+    past check-ins stay as they were filed. Scores must be 1 to 5 and boundaries one
+    of its choices; anything else raises ``ValidationError`` and saves nothing.
+    """
+    unknown = set(answers) - set(ANSWER_FIELDS)
+    if unknown:
+        raise TypeError(f"checkin_save() got unknown answers: {sorted(unknown)}")
+    week = IsoWeek.of(today)
+    for text_field in ("blockers", "wins"):
+        if isinstance(answers.get(text_field), str):
+            answers[text_field] = answers[text_field].strip()
+    with transaction.atomic():
+        checkin = (
+            CheckIn.objects.select_for_update()
+            .filter(user=user, iso_year=week.year, iso_week=week.week)
+            .first()
+        ) or CheckIn(user=user, iso_year=week.year, iso_week=week.week)
+        for field, value in answers.items():
+            setattr(checkin, field, value)
+        # The uniqueness check is left to the database (a concurrent first save of the
+        # same week fails there rather than creating a second row).
+        checkin.full_clean(validate_unique=False, validate_constraints=False)
+        checkin.save()
+    return checkin
+
+
+# --- Selectors -------------------------------------------------------------------------
+
+
+def checkin_for_week(*, user: User, week: IsoWeek) -> CheckIn | None:
+    return CheckIn.objects.filter(user=user, iso_year=week.year, iso_week=week.week).first()
+
+
+def checkin_this_week(*, user: User, today: date) -> CheckIn | None:
+    """The check-in ``user`` has filed for the ISO week of ``today``, if any."""
+    return checkin_for_week(user=user, week=IsoWeek.of(today))
+
+
+def checkin_history(*, user: User) -> QuerySet[CheckIn]:
+    """``user``'s own check-ins, newest week first."""
+    return CheckIn.objects.filter(user=user).order_by("-iso_year", "-iso_week")
+
+
+def user_has_direct_reports(*, user: User) -> bool:
+    return User.objects.filter(manager=user, is_active=True).exists()
+
+
+def _weeks_filter(weeks: Sequence[IsoWeek], prefix: str = "") -> Q:
+    condition = Q(pk__in=[])
+    for week in weeks:
+        condition |= Q(**{f"{prefix}iso_year": week.year, f"{prefix}iso_week": week.week})
+    return condition
+
+
+@dataclass(frozen=True)
+class ReportWeek:
+    week: IsoWeek
+    checkin: CheckIn | None
+
+
+@dataclass(frozen=True)
+class ReportCheckIns:
+    person: User
+    weeks: list[ReportWeek]  # newest first, one entry per week, None where not filed
+
+    @property
+    def wants_one_on_one(self) -> bool:
+        return any(entry.checkin and entry.checkin.wants_one_on_one for entry in self.weeks)
+
+    @property
+    def filed(self) -> int:
+        return sum(1 for entry in self.weeks if entry.checkin)
+
+
+def checkins_of_reports(
+    *, manager: User, today: date, weeks: int = TEAM_WEEKS
+) -> list[ReportCheckIns]:
+    """Each active direct report of ``manager`` with their last ``weeks`` weeks.
+
+    Two queries whatever the number of reports: the reports, and their check-ins of
+    those weeks.
+    """
+    shown_weeks = recent_weeks(today=today, count=weeks)
+    reports = (
+        User.objects.filter(manager=manager, is_active=True)
+        .order_by("full_name", "email")
+        .prefetch_related(
+            Prefetch(
+                "checkins",
+                queryset=CheckIn.objects.filter(_weeks_filter(shown_weeks)),
+                to_attr="recent_checkins",
+            )
+        )
+    )
+    result = []
+    for person in reports:
+        by_week = {IsoWeek(c.iso_year, c.iso_week): c for c in person.recent_checkins}
+        result.append(
+            ReportCheckIns(
+                person=person,
+                weeks=[ReportWeek(week, by_week.get(week)) for week in reversed(shown_weeks)],
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class WeeklyCheckInAggregate:
+    """One week of the leaders' summary. Averages are None below the minimum."""
+
+    week: IsoWeek
+    filed: int
+    people: int
+    energy: float | None = None
+    workload: float | None = None
+    connection: float | None = None
+    boundaries_no_share: float | None = None
+    one_on_one_requests: int | None = None
+
+    @property
+    def participation_percent(self) -> int | None:
+        return round(100 * self.filed / self.people) if self.people else None
+
+    @property
+    def boundaries_no_percent(self) -> int | None:
+        if self.boundaries_no_share is None:
+            return None
+        return round(100 * self.boundaries_no_share)
+
+    @property
+    def shown(self) -> bool:
+        return self.filed >= SUMMARY_MINIMUM_CHECKINS
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def checkin_weekly_aggregates(*, weeks: Sequence[IsoWeek]) -> list[WeeklyCheckInAggregate]:
+    """Per-week participation and averages over everyone's check-ins, in ``weeks`` order.
+
+    Two queries whatever the number of people or weeks' rows: one groups the check-ins
+    by week, the other counts the people of each week. A week's people are those
+    active now who had joined by its end, plus anyone who filed that week (someone
+    since deactivated was there then), so participation never exceeds 100 %.
+    """
+    weeks = list(weeks)
+    if not weeks:
+        return []
+    rows = (
+        CheckIn.objects.filter(_weeks_filter(weeks))
+        .order_by()
+        .values("iso_year", "iso_week")
+        .annotate(
+            filed=Count("id"),
+            energy=Avg("energy"),
+            workload=Avg("workload"),
+            connection=Avg("connection"),
+            boundaries_no=Count("id", filter=Q(boundaries=CheckIn.Boundaries.NO)),
+            one_on_one_requests=Count("id", filter=Q(wants_one_on_one=True)),
+        )
+    )
+    by_week = {IsoWeek(row["iso_year"], row["iso_week"]): row for row in rows}
+
+    people_counts = User.objects.aggregate(
+        **{
+            f"week_{index}": Count(
+                "id",
+                filter=Q(is_active=True, date_joined__lt=_start_of(week.shifted(1).monday))
+                | Q(
+                    Exists(
+                        CheckIn.objects.filter(
+                            user=OuterRef("pk"), iso_year=week.year, iso_week=week.week
+                        )
+                    )
+                ),
+            )
+            for index, week in enumerate(weeks)
+        }
+    )
+
+    result = []
+    for index, week in enumerate(weeks):
+        row = by_week.get(week)
+        people = people_counts[f"week_{index}"]
+        filed = row["filed"] if row else 0
+        if filed < SUMMARY_MINIMUM_CHECKINS:
+            result.append(WeeklyCheckInAggregate(week=week, filed=filed, people=people))
+            continue
+        result.append(
+            WeeklyCheckInAggregate(
+                week=week,
+                filed=filed,
+                people=people,
+                energy=float(row["energy"]),
+                workload=float(row["workload"]),
+                connection=float(row["connection"]),
+                boundaries_no_share=row["boundaries_no"] / filed,
+                one_on_one_requests=row["one_on_one_requests"],
+            )
+        )
+    return result

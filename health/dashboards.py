@@ -1,0 +1,107 @@
+"""Reads for the three home pages (leader, consultant, sales). Each is a fixed number
+of set-based queries, whatever the amount of data."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, QuerySet
+
+from engagements.models import Engagement, FollowUp
+from handoffs.models import HandoffPacket
+from psops.accounts.models import User
+
+KIND_HEADINGS = {"implementation": "Implementation projects", "success": "Ongoing success work"}
+PERIOD_CHOICES = [(30, "Last 30 days"), (90, "Last 90 days"), (180, "Last 180 days")]
+DUE_SOON_DAYS = 14
+LIST_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    lead_id: int | None = None
+    kind: str = ""
+    period_days: int = 90
+
+    def engagements(self, queryset: QuerySet, prefix: str = "") -> QuerySet:
+        if self.lead_id:
+            queryset = queryset.filter(**{f"{prefix}lead_id": self.lead_id})
+        if self.kind:
+            queryset = queryset.filter(**{f"{prefix}kind": self.kind})
+        return queryset
+
+
+def engagements_by_kind_and_status(*, filters: DashboardFilters) -> list[dict]:
+    """Open engagement counts per kind and status (kinds kept apart on purpose)."""
+    counts = (
+        filters.engagements(Engagement.objects.all())
+        .values("kind", "status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    by_kind = {kind: dict.fromkeys(Engagement.Status.values, 0) for kind in Engagement.Kind.values}
+    for row in counts:
+        by_kind[row["kind"]][row["status"]] = row["n"]
+    return [
+        {
+            "kind": kind,
+            "label": KIND_HEADINGS[kind],
+            "statuses": [
+                (Engagement.Status(status).label, by_kind[kind][status])
+                for status in Engagement.Status.values
+            ],
+            "total": sum(by_kind[kind].values()),
+        }
+        for kind in Engagement.Kind.values
+        if not filters.kind or filters.kind == kind
+    ]
+
+
+def overdue_followups(*, filters: DashboardFilters, today: date) -> tuple[int, list[FollowUp]]:
+    followups = filters.engagements(
+        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_on__lt=today), "engagement__"
+    )
+    listed = list(
+        followups.select_related("engagement__client", "owner").order_by("due_on", "id")[
+            :LIST_LIMIT
+        ]
+    )
+    return followups.count(), listed
+
+
+def my_engagements(*, user: User) -> list[Engagement]:
+    return list(
+        Engagement.objects.filter(Q(lead=user) | Q(team=user))
+        .exclude(status=Engagement.Status.CLOSED)
+        .select_related("client")
+        .annotate(
+            open_followups=Count(
+                "followups", filter=Q(followups__status=FollowUp.Status.OPEN), distinct=True
+            )
+        )
+        .distinct()
+        .order_by("client__name", "name")
+    )
+
+
+def my_followups_due(*, user: User, today: date) -> list[FollowUp]:
+    """My open follow-ups that are overdue or due within two weeks, earliest first."""
+    return list(
+        FollowUp.objects.filter(
+            owner=user,
+            status=FollowUp.Status.OPEN,
+            due_on__lte=today + timedelta(days=DUE_SOON_DAYS),
+        )
+        .select_related("engagement__client", "stakeholder")
+        .order_by("due_on", "id")[: LIST_LIMIT * 2]
+    )
+
+
+def my_handoffs(*, user: User) -> tuple[list[HandoffPacket], dict[str, int]]:
+    packets = HandoffPacket.objects.filter(filed_by=user)
+    counts = dict.fromkeys(HandoffPacket.Status.values, 0)
+    for row in packets.values("status").annotate(n=Count("id")).order_by():
+        counts[row["status"]] = row["n"]
+    recent = list(
+        packets.select_related("client", "engagement").order_by("-updated_at", "-id")[:LIST_LIMIT]
+    )
+    return recent, counts

@@ -1,0 +1,223 @@
+"""The three home pages: each role lands on its own, and none grows its query count with data."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from engagements.models import Engagement, PainPoint
+from handoffs.models import HandoffPacket
+from tests.engagements.factories import EngagementFactory, FollowUpFactory
+from tests.handoffs.factories import HandoffPacketFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def queries_for(client, path="/", **headers) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, **headers)
+    assert response.status_code == 200
+    return len(captured), response.content.decode()
+
+
+class TestLanding:
+    def test_a_leader_lands_on_the_dashboard(self, client_for, leader):
+        html = client_for(leader).get("/").content.decode()
+
+        assert "PS dashboard" in html
+        assert "PS KPIs" in html
+        assert "Handoff review queue" in html
+        assert "Team pulse" in html
+        assert "Open risks" in html
+
+    def test_an_admin_lands_on_the_dashboard_too(self, client_for, admin_user):
+        assert "PS dashboard" in client_for(admin_user).get("/").content.decode()
+
+    def test_a_consultant_lands_on_their_day(self, client_for, consultant):
+        engagement = EngagementFactory(lead=consultant, name="Order rollout")
+        FollowUpFactory(
+            engagement=engagement, owner=consultant, title="Send the recap", overdue=True
+        )
+
+        html = client_for(consultant).get("/").content.decode()
+
+        assert "My follow-ups due" in html
+        assert "Send the recap" in html
+        assert "Order rollout" in html
+        assert "Log a pain point" in html
+        assert "not filed this week" in html
+        assert "PS dashboard" not in html
+
+    def test_sales_lands_on_its_handoffs(self, client_for, sales, leader):
+        HandoffPacketFactory(filed_by=sales, deal_name="Globex renewal")
+        HandoffPacketFactory(filed_by=leader, deal_name="Not mine")
+
+        html = client_for(sales).get("/").content.decode()
+
+        assert "Globex renewal" in html
+        assert "Not mine" not in html
+        assert "File a handoff" in html
+        assert "PS dashboard" not in html
+
+    def test_signing_in_takes_each_role_to_its_home(self, anonymous_client, consultant):
+        from tests.factories import TEST_PASSWORD
+
+        response = anonymous_client.post(
+            "/accounts/login/",
+            {"username": consultant.email, "password": TEST_PASSWORD},
+            follow=True,
+        )
+
+        assert "My follow-ups due" in response.content.decode()
+
+
+class TestLeaderDashboard:
+    def test_overdue_follow_ups_and_engagement_counts_follow_the_filters(
+        self, client_for, leader, consultant
+    ):
+        mine = EngagementFactory(lead=consultant, kind=Engagement.Kind.SUCCESS, name="Care plan")
+        other = EngagementFactory(lead=leader, name="Warehouse go-live")
+        FollowUpFactory(engagement=mine, title="Send the adoption report", overdue=True)
+        FollowUpFactory(engagement=other, title="Confirm the cut-over", overdue=True)
+        client = client_for(leader)
+
+        everything = client.get("/").content.decode()
+        assert "Send the adoption report" in everything
+        assert "Confirm the cut-over" in everything
+
+        filtered = client.get(
+            f"/?lead={consultant.pk}&kind=success&period=30",
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="dashboard-body",
+        ).content.decode()
+        assert "<html" not in filtered
+        assert "Send the adoption report" in filtered
+        assert "Confirm the cut-over" not in filtered
+        assert "Ongoing successs" not in filtered
+        assert "Implementation projects" not in filtered
+
+    def test_bad_filter_values_fall_back_to_defaults(self, client_for, leader):
+        response = client_for(leader).get("/?lead=abc&kind=nonsense&period=7")
+
+        assert response.status_code == 200
+        assert "last 90 days" in response.content.decode()
+
+    def test_the_review_queue_shows_waiting_packets(self, client_for, leader):
+        HandoffPacketFactory(submitted=True, deal_name="Tailspin crew scheduling")
+        HandoffPacketFactory(deal_name="Still a draft")
+
+        html = client_for(leader).get("/").content.decode()
+
+        assert "Tailspin crew scheduling" in html
+        assert "Still a draft" not in html
+
+    def test_the_query_count_does_not_grow_with_data(self, client_for, leader, consultant):
+        def build(n):
+            for index in range(n):
+                engagement = EngagementFactory(
+                    lead=consultant if index % 2 else leader,
+                    kind=Engagement.Kind.SUCCESS if index % 3 else Engagement.Kind.IMPLEMENTATION,
+                )
+                FollowUpFactory(engagement=engagement, overdue=True)
+                PainPoint.objects.create(
+                    engagement=engagement,
+                    title=f"Pain {index}",
+                    identified_by=consultant,
+                    status="resolved",
+                    resolved_on=timezone.localdate(),
+                    identified_on=timezone.localdate() - datetime.timedelta(days=20),
+                )
+                HandoffPacketFactory(submitted=True)
+
+        client = client_for(leader)
+        client.get("/")  # settings rows and caches created on first use
+        build(3)
+        few, _ = queries_for(client)
+        build(27)
+        many, html = queries_for(client)
+
+        assert many == few
+        assert html.count('class="overdue"') == 10  # the oldest ten of thirty
+
+
+class TestConsultantHome:
+    def test_the_quick_log_records_a_pain_point_on_the_chosen_engagement(
+        self, client_for, consultant
+    ):
+        engagement = EngagementFactory(lead=consultant)
+
+        response = client_for(consultant).post(
+            "/home/quick-log/",
+            {
+                "engagement": engagement.pk,
+                "title": "Nightly import too slow",
+                "category": "scaling",
+                "severity": "high",
+                "metric_name": "Rows per night",
+                "metric_unit": "rows",
+                "current_value": "800",
+                "capacity": "1000",
+                "monthly_growth_pct": "5",
+            },
+            HTTP_HX_REQUEST="true",
+        )
+
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Logged on" in html
+        assert "capacity reached in about 4.6 months" in html
+        assert engagement.pain_points.get().title == "Nightly import too slow"
+
+    def test_an_engagement_the_user_cannot_see_is_refused(self, client_for, sales, consultant):
+        hidden = EngagementFactory(lead=consultant)
+
+        response = client_for(sales).post(
+            "/home/quick-log/",
+            {"engagement": hidden.pk, "title": "x", "category": "other", "severity": "low"},
+        )
+
+        assert response.status_code == 403
+        assert not hidden.pain_points.exists()
+
+    def test_no_engagement_chosen_is_an_error_and_nothing_is_saved(self, client_for, consultant):
+        EngagementFactory(lead=consultant)
+
+        response = client_for(consultant).post(
+            "/home/quick-log/",
+            {"engagement": "", "title": "Slow", "category": "other", "severity": "low"},
+            HTTP_HX_REQUEST="true",
+        )
+
+        assert response.status_code == 400
+        assert "Choose the engagement" in response.content.decode()
+        assert not PainPoint.objects.exists()
+
+    def test_the_home_query_count_does_not_grow_with_data(self, client_for, consultant):
+        def build(n):
+            for _ in range(n):
+                engagement = EngagementFactory(lead=consultant)
+                FollowUpFactory(engagement=engagement, owner=consultant, overdue=True)
+
+        client = client_for(consultant)
+        client.get("/")
+        build(2)
+        few, _ = queries_for(client)
+        build(18)
+        many, _ = queries_for(client)
+
+        assert many == few
+
+
+def test_sales_home_query_count_does_not_grow(client_for, sales):
+    client = client_for(sales)
+    client.get("/")
+    for _ in range(3):
+        HandoffPacketFactory(filed_by=sales)
+    few, _ = queries_for(client)
+    for _ in range(27):
+        HandoffPacketFactory(filed_by=sales, status=HandoffPacket.Status.DRAFT)
+    many, _ = queries_for(client)
+
+    assert many == few

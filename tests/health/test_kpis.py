@@ -1,0 +1,621 @@
+"""Each KPI's value on small, hand-built scenarios that can be checked with a pencil.
+
+Unless a test says otherwise the day is AS_OF = Monday 2025-03-31 and the window the
+default 90 days, 2024-12-31 to 2025-03-31. The last ISO week that is over on AS_OF
+is 2025-W13 (March 24 to 30).
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
+from handoffs.models import HandoffPacket, HandoffReview, Verdict
+from health.kpis import (
+    KPIS,
+    Evidence,
+    KpiScope,
+    Link,
+    kpi_get,
+    kpi_status,
+    kpi_value_display,
+    last_closed_week,
+)
+from health.weeks import IsoWeek
+from psops.accounts.models import OrganizationSettings, Role
+from tests.engagements.factories import (
+    EngagementFactory,
+    FollowUpFactory,
+    PainPointFactory,
+    RecommendationFactory,
+)
+from tests.health.kpi_data import (
+    checkin,
+    item,
+    noon,
+    packet,
+    person,
+    review_round,
+    verdict,
+)
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = date(2025, 3, 31)
+SCOPE = KpiScope()
+W13 = IsoWeek(2025, 13)
+Accept = HandoffReview.Decision.ACCEPT
+RequestChanges = HandoffReview.Decision.REQUEST_CHANGES
+
+
+def value(key: str, as_of: date = AS_OF, scope: KpiScope = SCOPE):
+    return kpi_get(key).compute(as_of, scope)
+
+
+def evidence(key: str, as_of: date = AS_OF, scope: KpiScope = SCOPE) -> Evidence:
+    return kpi_get(key).evidence(as_of, scope)
+
+
+def link_texts(rows: list[list], column: int = 0) -> list[str]:
+    return [row[column].text for row in rows]
+
+
+def resolved(engagement, identified: date, resolved_on: date, **fields) -> PainPoint:
+    return PainPoint.objects.create(
+        engagement=engagement,
+        title=fields.pop("title", f"Resolved {identified}"),
+        status=PainPoint.Status.RESOLVED,
+        identified_on=identified,
+        resolved_on=resolved_on,
+        resolution="Fixed.",
+        **fields,
+    )
+
+
+@pytest.fixture
+def engagement(tenant):
+    return EngagementFactory()
+
+
+# --- The registry ----------------------------------------------------------------------------
+
+
+def test_the_registry_holds_every_kpi_the_issue_asks_for_each_explained(tenant):
+    assert [kpi.key for kpi in KPIS] == [
+        "pain_points_resolved_90d",
+        "median_days_to_resolve",
+        "recommendation_adoption",
+        "followups_on_time",
+        "handoff_first_pass",
+        "surprises_per_handoff",
+        "median_review_turnaround",
+        "time_to_value",
+        "scaling_breaches_90d",
+        "checkin_participation",
+        "team_energy",
+    ]
+    for kpi in KPIS:
+        assert kpi.description.endswith(".") and len(kpi.description) > 60, kpi.key
+        assert kpi.definition, kpi.key
+        assert kpi_get(kpi.key) is kpi
+    with pytest.raises(KeyError):
+        kpi_get("nonsense")
+
+
+def test_with_no_data_at_all_every_kpi_but_the_count_has_no_value(tenant):
+    values = {kpi.key: kpi.compute(AS_OF, SCOPE) for kpi in KPIS}
+
+    assert values.pop("scaling_breaches_90d") == 0
+    assert set(values.values()) == {None}
+    assert [kpi.display(None) for kpi in KPIS] == ["—"] * len(KPIS)
+
+
+@pytest.mark.parametrize(
+    ("unit", "number", "shown"),
+    [
+        ("%", Decimal("75.0"), "75%"),
+        ("%", Decimal("66.7"), "66.7%"),
+        ("days", Decimal("1.0"), "1 day"),
+        ("days", Decimal("82.5"), "82.5 days"),
+        ("count", Decimal("4"), "4"),
+        ("count", Decimal("0"), "0"),
+        ("per handoff", Decimal("0.75"), "0.75 per handoff"),
+        ("of 5", Decimal("3.6"), "3.6 of 5"),
+        ("%", None, "—"),
+    ],
+)
+def test_values_are_shown_with_their_unit(unit, number, shown):
+    assert kpi_value_display(unit=unit, value=number) == shown
+
+
+# --- Pain points resolved within 90 days -----------------------------------------------------
+
+
+def test_resolved_within_90_days_counts_the_pain_points_that_had_their_full_90_days(engagement):
+    # Cohort on AS_OF: identified 2024-10-02 .. 2024-12-31 (their 90th day is in the window).
+    resolved(engagement, date(2024, 11, 1), date(2025, 1, 15), title="A 75 days")
+    resolved(engagement, date(2024, 11, 1), date(2025, 2, 15), title="B 106 days")
+    PainPointFactory(engagement=engagement, identified_on=date(2024, 12, 1), title="C open")
+    resolved(engagement, date(2024, 12, 31), date(2025, 3, 31), title="D exactly 90 days")
+    resolved(engagement, date(2025, 1, 10), date(2025, 1, 12), title="E too young")
+    resolved(engagement, date(2024, 10, 1), date(2024, 12, 1), title="F 61 days")
+
+    assert value("pain_points_resolved_90d") == Decimal("50.0")  # A and D of A, B, C, D
+    rows = evidence("pain_points_resolved_90d").rows
+    assert link_texts(rows) == ["A 75 days", "B 106 days", "C open", "D exactly 90 days"]
+    assert [row[-1] for row in rows] == ["yes", "no", "no", "yes"]
+    assert "2 of the 4 pain points" in evidence("pain_points_resolved_90d").explanation
+
+
+def test_resolved_within_90_days_in_the_past_reads_only_what_was_known_then(engagement):
+    resolved(engagement, date(2024, 11, 1), date(2025, 1, 15), title="A")
+    resolved(engagement, date(2024, 11, 1), date(2025, 2, 15), title="B")
+    resolved(engagement, date(2024, 10, 1), date(2024, 12, 1), title="F")
+    PainPointFactory(engagement=engagement, identified_on=date(2024, 8, 1), title="too old")
+
+    # On 2025-02-01 the cohort is identified 2024-08-05 .. 2024-11-03: A, B and F.
+    assert value("pain_points_resolved_90d", as_of=date(2025, 2, 1)) == Decimal("66.7")
+
+
+def test_a_deferred_pain_point_counts_as_not_resolved(engagement):
+    PainPointFactory(
+        engagement=engagement, identified_on=date(2024, 11, 1), status=PainPoint.Status.DEFERRED
+    )
+    resolved(engagement, date(2024, 11, 1), date(2024, 11, 20))
+
+    assert value("pain_points_resolved_90d") == Decimal("50.0")
+
+
+# --- Median days to resolve ------------------------------------------------------------------
+
+
+def test_median_days_to_resolve_is_over_pain_points_resolved_in_the_window(engagement):
+    resolved(engagement, date(2025, 3, 1), date(2025, 3, 11))  # 10 days
+    resolved(engagement, date(2024, 11, 1), date(2025, 1, 15))  # 75
+    resolved(engagement, date(2024, 12, 31), date(2025, 3, 31))  # 90
+    resolved(engagement, date(2024, 11, 1), date(2025, 2, 15))  # 106
+    resolved(engagement, date(2024, 10, 1), date(2024, 12, 1))  # resolved before the window
+    resolved(engagement, date(2025, 3, 1), date(2025, 4, 2))  # resolved after AS_OF
+
+    assert value("median_days_to_resolve") == Decimal("82.5")  # (75 + 90) / 2
+    rows = evidence("median_days_to_resolve").rows
+    assert [row[-1] for row in rows] == [10, 75, 90, 106]
+    assert rows[0][2:4] == ["2025-03-01", "2025-03-11"]
+
+
+# --- Recommendation adoption -----------------------------------------------------------------
+
+
+def test_adoption_is_accepted_or_done_of_those_decided_in_the_window(engagement):
+    def decided(status, on, reason=""):
+        return RecommendationFactory(
+            engagement=engagement,
+            status=status,
+            proposed_on=date(2024, 12, 1),
+            decided_on=on,
+            decision_reason=reason,
+            decided_by_name="Dana",
+        )
+
+    decided(Recommendation.Status.ACCEPTED, date(2025, 1, 10))
+    decided(Recommendation.Status.DONE, date(2025, 2, 10))
+    decided(Recommendation.Status.DEFERRED, date(2025, 3, 10), "Next budget year.")
+    decided(Recommendation.Status.DECLINED, date(2025, 3, 31), "Not a priority.")
+    decided(Recommendation.Status.ACCEPTED, date(2024, 12, 30))  # before the window
+    decided(Recommendation.Status.ACCEPTED, date(2025, 4, 1))  # after AS_OF
+    RecommendationFactory(engagement=engagement, proposed_on=date(2025, 2, 1))  # undecided
+
+    assert value("recommendation_adoption") == Decimal("50.0")
+    rows = evidence("recommendation_adoption").rows
+    assert [row[3] for row in rows] == ["Accepted", "Done", "Deferred", "Declined"]
+    assert [row[-1] for row in rows] == ["yes", "yes", "no", "no"]
+    assert rows[0][0].url == engagement.get_absolute_url() + "#recommendations"
+
+
+def test_a_decision_without_a_date_counts_on_the_day_it_was_proposed(engagement):
+    RecommendationFactory(
+        engagement=engagement,
+        status=Recommendation.Status.ACCEPTED,
+        proposed_on=date(2025, 3, 1),
+        decided_on=None,
+    )
+
+    assert value("recommendation_adoption") == Decimal("100.0")
+    assert value("recommendation_adoption", as_of=date(2025, 2, 28)) is None
+
+
+# --- Follow-ups done on time -----------------------------------------------------------------
+
+
+def test_followups_on_time_counts_done_by_the_due_day_and_leaves_out_cancelled(engagement):
+    def followup(due, *, completed=None, status=FollowUp.Status.OPEN, title=""):
+        return FollowUpFactory(
+            engagement=engagement,
+            title=title or f"due {due}",
+            due_on=due,
+            status=status,
+            completed_at=noon(completed) if completed else None,
+        )
+
+    done = FollowUp.Status.DONE
+    followup(date(2025, 2, 10), completed=date(2025, 2, 10), status=done, title="on the day")
+    followup(date(2025, 2, 10), completed=date(2025, 2, 1), status=done, title="early")
+    followup(date(2025, 2, 10), completed=date(2025, 2, 11), status=done, title="late")
+    followup(date(2025, 3, 1), title="still open")
+    followup(date(2025, 3, 1), status=FollowUp.Status.CANCELLED, title="cancelled")
+    followup(date(2025, 4, 5), title="not due yet")
+    followup(date(2024, 12, 30), completed=date(2024, 12, 30), status=done, title="before")
+
+    assert value("followups_on_time") == Decimal("50.0")
+    rows = evidence("followups_on_time").rows
+    assert sorted(link_texts(rows)) == ["early", "late", "on the day", "still open"]
+    assert dict(zip(link_texts(rows), [row[-1] for row in rows], strict=True)) == {
+        "on the day": "yes",
+        "early": "yes",
+        "late": "no",
+        "still open": "no",
+    }
+
+
+def test_a_followup_done_after_the_day_asked_about_was_not_done_on_it(engagement):
+    FollowUpFactory(
+        engagement=engagement,
+        due_on=date(2025, 3, 10),
+        status=FollowUp.Status.DONE,
+        completed_at=noon(date(2025, 3, 15)),
+    )
+
+    assert value("followups_on_time", as_of=date(2025, 3, 12)) == Decimal("0.0")
+    assert value("followups_on_time", as_of=date(2025, 3, 9)) is None  # not due yet then
+
+
+# --- Engagement scope: lead and kind ---------------------------------------------------------
+
+
+def test_engagement_kpis_respect_lead_and_kind(tenant):
+    alice, bob = person(Role.LEADER), person(Role.CONSULTANT)
+    mine = EngagementFactory(lead=alice, kind=Engagement.Kind.IMPLEMENTATION)
+    theirs = EngagementFactory(lead=bob, kind=Engagement.Kind.SUCCESS)
+    for engagement, completed in ((mine, date(2025, 3, 1)), (theirs, date(2025, 3, 20))):
+        FollowUpFactory(
+            engagement=engagement,
+            due_on=date(2025, 3, 10),
+            status=FollowUp.Status.DONE,
+            completed_at=noon(completed),
+        )
+
+    assert value("followups_on_time") == Decimal("50.0")
+    assert value("followups_on_time", scope=KpiScope(lead_id=alice.pk)) == Decimal("100.0")
+    assert value("followups_on_time", scope=KpiScope(lead_id=bob.pk)) == Decimal("0.0")
+    assert value("followups_on_time", scope=KpiScope(kind="success")) == Decimal("0.0")
+    assert value("followups_on_time", scope=KpiScope(lead_id=alice.pk, kind="success")) is None
+
+
+def test_a_shorter_period_narrows_the_window(engagement):
+    resolved(engagement, date(2025, 1, 1), date(2025, 1, 11))  # 10 days, resolved Jan 11
+    resolved(engagement, date(2025, 3, 1), date(2025, 3, 21))  # 20 days, resolved Mar 21
+
+    assert value("median_days_to_resolve") == Decimal("15.0")
+    assert value("median_days_to_resolve", scope=KpiScope(period_days=30)) == Decimal("20.0")
+
+
+# --- Handoffs: first pass, surprises, turnaround ---------------------------------------------
+
+
+@pytest.fixture
+def handoff_history(tenant):
+    """Four packets reviewed around the window (2024-12-31 .. 2025-03-31).
+
+    P1 round 1 2025-01-10 after 1 day: all in scope, accepted.
+    P2 round 1 2025-02-01 after 4 days: two surprises, changes requested; round 2
+       2025-02-20 after 2 days: the first surprise still out of scope (not new), accepted.
+    P3 round 1 2024-12-01 (before the window): one surprise; round 2 2025-01-05 after
+       3 days: the same item still out of scope, accepted. Success engagement sold.
+    P4 round 1 2025-03-31 after 0.5 days: one surprise, rejected.
+    """
+    p1 = packet(deal_name="P1")
+    i1 = item(p1)
+    verdict(review_round(p1, round=1, reviewed_on=date(2025, 1, 10), decision=Accept), i1)
+
+    p2 = packet(deal_name="P2")
+    a, b, c = item(p2), item(p2), item(p2)
+    first = review_round(p2, round=1, reviewed_on=date(2025, 2, 1), days_after_submission=4)
+    verdict(first, a, Verdict.NEEDS_CUSTOM_WORK)
+    verdict(first, b, Verdict.UNCLEAR)
+    verdict(first, c)
+    second = review_round(
+        p2, round=2, reviewed_on=date(2025, 2, 20), days_after_submission=2, decision=Accept
+    )
+    verdict(second, a, Verdict.NEEDS_CUSTOM_WORK)
+    verdict(second, b)
+    verdict(second, c)
+
+    p3 = packet(deal_name="P3", engagement_kind=Engagement.Kind.SUCCESS)
+    d = item(p3)
+    verdict(review_round(p3, round=1, reviewed_on=date(2024, 12, 1)), d, Verdict.NOT_POSSIBLE)
+    verdict(
+        review_round(
+            p3, round=2, reviewed_on=date(2025, 1, 5), days_after_submission=3, decision=Accept
+        ),
+        d,
+        Verdict.NOT_POSSIBLE,
+    )
+
+    p4 = packet(deal_name="P4")
+    e = item(p4)
+    verdict(
+        review_round(
+            p4,
+            round=1,
+            reviewed_on=date(2025, 3, 31),
+            days_after_submission=0.5,
+            decision=HandoffReview.Decision.REJECT,
+        ),
+        e,
+        Verdict.NOT_POSSIBLE,
+    )
+    return {"p1": p1, "p2": p2, "p3": p3, "p4": p4}
+
+
+def test_first_pass_acceptance_is_of_packets_first_reviewed_in_the_window(handoff_history):
+    # First rounds in the window: P1 (accepted), P2 (changes), P4 (rejected); P3's was earlier.
+    assert value("handoff_first_pass") == Decimal("33.3")
+    rows = evidence("handoff_first_pass").rows
+    assert link_texts(rows) == ["P1", "P2", "P4"]
+    assert [row[-1] for row in rows] == ["yes", "no", "no"]
+    assert rows[0][0].url == handoff_history["p1"].get_absolute_url()
+
+
+def test_surprises_per_handoff_counts_each_item_once_over_packets_reviewed(handoff_history):
+    # Packets reviewed in the window: P1, P2, P3, P4. New surprises: P2's two, P4's one;
+    # P3's item was already a surprise in December.
+    assert value("surprises_per_handoff") == Decimal("0.75")
+    rows = evidence("surprises_per_handoff").rows
+    assert {row[0].text: (row[2], row[3]) for row in rows} == {
+        "P1": (1, 0),
+        "P2": (2, 2),
+        "P3": (1, 0),
+        "P4": (1, 1),
+    }
+    assert "3 surprises" in evidence("surprises_per_handoff").explanation
+
+
+def test_median_review_turnaround_is_over_rounds_in_the_window(handoff_history):
+    # Rounds in the window took 1, 4, 2, 3 and 0.5 days.
+    assert value("median_review_turnaround") == Decimal("2.0")
+    rows = evidence("median_review_turnaround").rows
+    assert [row[4] for row in rows] == [
+        Decimal("0.5"),
+        Decimal("1.0"),
+        Decimal("2.0"),
+        Decimal("3.0"),
+        Decimal("4.0"),
+    ]
+
+
+def test_handoff_kpis_respect_the_kind_sold_and_ignore_the_lead(handoff_history):
+    success = KpiScope(kind=Engagement.Kind.SUCCESS)
+    implementation = KpiScope(kind=Engagement.Kind.IMPLEMENTATION)
+
+    assert value("surprises_per_handoff", scope=success) == Decimal("0.00")
+    assert value("surprises_per_handoff", scope=implementation) == Decimal("1.00")
+    assert value("median_review_turnaround", scope=success) == Decimal("3.0")
+    assert value("handoff_first_pass", scope=success) is None
+    assert value("handoff_first_pass", scope=KpiScope(lead_id=999_999)) == Decimal("33.3")
+
+
+def test_handoff_kpis_in_the_past(handoff_history):
+    # On 2025-01-31 (window 2024-11-02 .. 2025-01-31): rounds P3/1, P1/1, P3/2.
+    as_of = date(2025, 1, 31)
+    assert value("handoff_first_pass", as_of=as_of) == Decimal("50.0")  # P1 yes, P3 no
+    assert value("surprises_per_handoff", as_of=as_of) == Decimal("0.50")  # P3's 1 of 2
+    assert value("median_review_turnaround", as_of=as_of) == Decimal("1.0")  # 1, 1, 3
+
+
+# --- Time to value ---------------------------------------------------------------------------
+
+
+def accepted_engagement(*, accepted_on: date, **fields) -> Engagement:
+    engagement = EngagementFactory(**fields)
+    packet(
+        status=HandoffPacket.Status.ACCEPTED,
+        deal_name=f"Deal for {engagement.name}",
+        decided_at=noon(accepted_on),
+        engagement=engagement,
+    )
+    return engagement
+
+
+def test_time_to_value_is_from_acceptance_to_the_first_pain_point_resolved(tenant):
+    first = accepted_engagement(accepted_on=date(2025, 1, 10), name="First")
+    resolved(first, date(2025, 1, 12), date(2025, 1, 30), title="Slow exports")  # 20 days
+    resolved(first, date(2025, 1, 12), date(2025, 2, 28))  # a later one: not the first
+    second = accepted_engagement(accepted_on=date(2025, 2, 1), name="Second")
+    resolved(second, date(2025, 1, 5), date(2025, 1, 20))  # before acceptance: ignored
+    resolved(second, date(2025, 2, 2), date(2025, 3, 3), title="Login loop")  # 30 days
+    no_handoff = EngagementFactory(name="No handoff")
+    resolved(no_handoff, date(2025, 2, 1), date(2025, 2, 3))
+    late = accepted_engagement(accepted_on=date(2025, 3, 1), name="Late")
+    resolved(late, date(2025, 3, 2), date(2025, 4, 3))  # after AS_OF
+
+    assert value("time_to_value") == Decimal("25.0")
+    rows = evidence("time_to_value").rows
+    assert [(row[0].text.split(": ")[1], row[3], row[4], row[5]) for row in rows] == [
+        ("First", "Slow exports", "2025-01-30", 20),
+        ("Second", "Login loop", "2025-03-03", 30),
+    ]
+    assert value("time_to_value", as_of=date(2025, 2, 15)) == Decimal("20.0")
+
+
+def test_time_to_value_respects_lead_and_kind(tenant):
+    lead = person(Role.LEADER)
+    mine = accepted_engagement(accepted_on=date(2025, 1, 10), lead=lead)
+    resolved(mine, date(2025, 1, 12), date(2025, 1, 20))  # 10 days
+    other = accepted_engagement(accepted_on=date(2025, 1, 10), kind=Engagement.Kind.SUCCESS)
+    resolved(other, date(2025, 1, 12), date(2025, 2, 9))  # 30 days
+
+    assert value("time_to_value") == Decimal("20.0")
+    assert value("time_to_value", scope=KpiScope(lead_id=lead.pk)) == Decimal("10.0")
+    assert value("time_to_value", scope=KpiScope(kind="success")) == Decimal("30.0")
+
+
+# --- Scaling walls within 90 days ------------------------------------------------------------
+
+
+def test_scaling_breaches_count_unresolved_scaling_pain_points_near_capacity(engagement):
+    def scaling(title, current, capacity, growth, **fields):
+        fields.setdefault("identified_on", date(2025, 1, 1))
+        return PainPointFactory(
+            engagement=engagement,
+            scaling=True,
+            title=title,
+            current_value=Decimal(current),
+            capacity=Decimal(capacity),
+            monthly_growth_pct=Decimal(growth),
+            **fields,
+        )
+
+    scaling("two months away", 1000, 1100, 5)  # ln 1.1 / ln 1.05 = 1.95 months, 59 days
+    scaling("a year away", 1000, 2000, 5)
+    scaling("already over", 1200, 1000, 1)
+    scaling("deferred", 1000, 1050, 10, status=PainPoint.Status.DEFERRED)
+    scaling(
+        "resolved", 1000, 1050, 10, status=PainPoint.Status.RESOLVED, resolved_on=date(2025, 3, 1)
+    )
+    scaling(
+        "resolved later",
+        1000,
+        1050,
+        10,
+        status=PainPoint.Status.RESOLVED,
+        resolved_on=date(2025, 4, 10),
+    )
+    scaling("not yet found", 1000, 1050, 10, identified_on=date(2025, 4, 2))
+    scaling("flat", 1000, 1001, 0)
+    PainPointFactory(engagement=engagement, identified_on=date(2025, 1, 1), title="not scaling")
+
+    assert value("scaling_breaches_90d") == Decimal("4")
+    rows = evidence("scaling_breaches_90d").rows
+    assert sorted(link_texts(rows)) == ["already over", "deferred", "resolved later",
+                                        "two months away"]  # fmt: skip
+    over = next(row for row in rows if row[0].text == "already over")
+    assert over[3:7] == ["1200 orders", "1000 orders", "1%", "already over capacity"]
+    # On 2025-02-01 "resolved" was not resolved yet; before 2025-01-01 none had been found.
+    assert value("scaling_breaches_90d", as_of=date(2025, 2, 1)) == Decimal("5")
+    assert value("scaling_breaches_90d", as_of=date(2024, 12, 31)) == Decimal("0")
+
+
+# --- Team: check-in participation and energy -------------------------------------------------
+
+
+def test_the_last_closed_week_is_the_one_before_the_day_asked_about():
+    assert last_closed_week(AS_OF) == W13
+    assert last_closed_week(date(2025, 3, 30)) == IsoWeek(2025, 12)  # a Sunday: W13 not over
+
+
+def test_participation_is_of_active_leaders_consultants_and_sales_in_the_last_week(tenant):
+    leader = person(Role.LEADER, team="Delivery")
+    filed = person(Role.CONSULTANT, team="Delivery")
+    missed = person(Role.CONSULTANT, team="Delivery")
+    person(Role.SALES, team="Sales")
+    gone = person(Role.CONSULTANT, is_active=False)
+    admin = person(Role.ADMIN)
+    newcomer = person(Role.CONSULTANT, date_joined=noon(date(2025, 4, 1)))
+    for user in (leader, filed, gone, admin, newcomer):
+        checkin(user, W13)
+    checkin(missed, W13.shifted(-1))
+
+    # Leader, two consultants and the sales rep; the leader and one consultant filed.
+    assert value("checkin_participation") == Decimal("50.0")
+    rows = evidence("checkin_participation").rows
+    assert rows == [["Delivery", 3, 2, "66.7%"], ["Sales", 1, 0, "0%"]]
+    # On 2025-03-24 the week asked about is W12: only "missed" filed then.
+    assert value("checkin_participation", as_of=date(2025, 3, 24)) == Decimal("25.0")
+
+
+def test_team_kpis_ignore_lead_and_kind(tenant):
+    user = person(Role.CONSULTANT)
+    checkin(user, W13)
+
+    narrowed = KpiScope(lead_id=user.pk, kind="success", period_days=30)
+    assert value("checkin_participation", scope=narrowed) == value("checkin_participation")
+
+
+def test_team_energy_averages_last_weeks_checkins_from_the_anonymity_minimum(tenant):
+    assert OrganizationSettings.current().pulse_minimum_group == 5
+    people = [person(Role.CONSULTANT) for _ in range(5)]
+    for user, energy in zip(people[:4], (4, 3, 5, 2), strict=True):
+        checkin(user, W13, energy=energy)
+    checkin(people[4], W13.shifted(1), energy=1)  # this week: not over yet
+
+    assert value("team_energy") is None  # four check-ins: below the minimum of five
+    assert "only from 5 check-ins" in evidence("team_energy").explanation
+    assert evidence("team_energy").rows == []
+
+    checkin(people[4], W13, energy=4)
+
+    assert value("team_energy") == Decimal("3.6")  # 18 / 5
+    assert evidence("team_energy").rows == [
+        ["1 drained", 0],
+        ["2", 1],
+        ["3", 1],
+        ["4", 2],
+        ["5 full of energy", 1],
+    ]
+
+
+# --- Status against target -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "target", "higher_is_better", "status"),
+    [
+        ("80", "80", True, "on"),
+        ("95", "80", True, "on"),
+        ("72", "80", True, "near"),  # 10% of 80 below
+        ("71.9", "80", True, "off"),
+        ("10", "10", False, "on"),
+        ("11", "10", False, "near"),  # 10% of 10 above
+        ("11.1", "10", False, "off"),
+        ("1", "0", False, "off"),  # a target of 0 has no near band
+        ("0", "0", False, "on"),
+        (None, "80", True, "none"),
+        ("80", None, True, "none"),
+    ],
+)
+def test_status_against_target(number, target, higher_is_better, status):
+    number = Decimal(number) if number is not None else None
+    target = Decimal(target) if target is not None else None
+
+    assert kpi_status(value=number, target=target, higher_is_better=higher_is_better) == status
+
+
+def test_evidence_rows_are_plain_cells_or_links_and_days_read_as_iso(engagement):
+    resolved(engagement, date(2025, 1, 1), date(2025, 1, 11), title="X")
+
+    row = evidence("median_days_to_resolve").rows[0]
+
+    assert isinstance(row[0], Link) and row[0].url.startswith("/pain-points/")
+    assert isinstance(row[1], Link) and row[1].url == engagement.get_absolute_url()
+    assert row[2:] == ["2025-01-01", "2025-01-11", 10]
+
+
+def test_evidence_lists_at_most_the_row_limit(engagement, monkeypatch):
+    monkeypatch.setattr("health.kpis.EVIDENCE_ROW_LIMIT", 2)
+    for day in (1, 2, 3):
+        resolved(engagement, date(2025, 1, day), date(2025, 1, 20))
+
+    shown = evidence("median_days_to_resolve")
+
+    assert len(shown.rows) == 2 and shown.truncated
+    assert "3 pain points" in shown.explanation
+
+
+def test_the_window_is_as_of_minus_period_to_as_of_both_included(engagement):
+    resolved(engagement, date(2024, 12, 1), date(2024, 12, 31))  # AS_OF - 90 days
+    resolved(engagement, date(2024, 12, 1), date(2024, 12, 30))  # a day earlier
+
+    assert evidence("median_days_to_resolve").rows[0][3] == "2024-12-31"
+    assert len(evidence("median_days_to_resolve").rows) == 1
+    assert KpiScope().window(AS_OF) == (AS_OF - timedelta(days=90), AS_OF)
