@@ -13,6 +13,7 @@ from django.db import transaction
 from django_tenants.utils import schema_context
 
 from psops.accounts.models import Role, User
+from psops.mail import emails_suppressed
 from psops.tenancy.models import Organization
 from psops.tenancy.services import organization_create
 
@@ -48,6 +49,12 @@ def demo_users_ensure(*, email_domain: str) -> dict[str, User]:
 
 
 def seed(*, stdout=None) -> list[Organization]:
+    # The demo's story goes through the real services, which notify people: not here.
+    with emails_suppressed():
+        return _seed(stdout=stdout)
+
+
+def _seed(*, stdout=None) -> list[Organization]:
     organizations = []
     for slug, name, email_domain in DEMO_ORGANIZATIONS:
         organization = Organization.objects.filter(slug=slug).first()

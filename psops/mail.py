@@ -1,8 +1,23 @@
 """Email is rendered in the request and sent by a Celery worker after the transaction commits."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.template.loader import render_to_string
+
+_suppressed: ContextVar[bool] = ContextVar("email_suppressed", default=False)
+
+
+@contextmanager
+def emails_suppressed():
+    """No email leaves while this is active (demo data is written through the services)."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
 
 
 def email_send_after_commit(
@@ -16,6 +31,8 @@ def email_send_after_commit(
     """
     from psops.tasks import send_email
 
+    if _suppressed.get():
+        return
     subject = " ".join(render_to_string(subject_template, context).split())
     body = render_to_string(body_template, context)
     schema_name = connection.schema_name

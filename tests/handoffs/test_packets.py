@@ -208,7 +208,7 @@ class TestTheWholeFlow:
         assert packet.status == HandoffPacket.Status.CHANGES_REQUESTED
         assert len(mail) == 1
         assert mail[0].to == [sales.email]
-        assert mail[0].subject == 'Your handoff "Northwind rollout": request changes'
+        assert mail[0].subject == 'Your handoff "Northwind rollout": changes requested'
         assert "Price the WMS work, or drop it." in mail[0].body
         assert "Readiness: 9/12" in mail[0].body
 
@@ -245,7 +245,7 @@ class TestTheWholeFlow:
         assert response.status_code == 302
         assert response["Location"] == f"/engagements/{engagement.pk}/"
         assert packet.status == HandoffPacket.Status.ACCEPTED
-        assert [m.subject for m in mail] == ['Your handoff "Northwind rollout": accept']
+        assert [m.subject for m in mail] == ['Your handoff "Northwind rollout": accepted']
         assert mail[0].to == [sales.email]
 
         assert Client.objects.count() == clients_before + 1

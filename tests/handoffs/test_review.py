@@ -240,7 +240,7 @@ class TestDecisions:
         assert not Engagement.objects.exists()
         assert not Client.objects.filter(name="Hooli").exists()
         assert [(m.to, m.subject) for m in mail] == [
-            ([sales.email], 'Your handoff "Hooli rollout": reject')
+            ([sales.email], 'Your handoff "Hooli rollout": rejected')
         ]
         assert "Readiness: 8/12" in mail[0].body
         page = client_for(sales).get(f"/handoffs/{packet.pk}/").content.decode()

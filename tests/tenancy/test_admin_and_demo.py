@@ -107,3 +107,10 @@ def test_another_process_reaches_the_same_embedded_servers():
 
     assert output[0].endswith(f"?host={connection.settings_dict['HOST']}")
     assert output[1] == settings.CELERY_BROKER_URL
+
+
+def test_seeding_the_demo_sends_no_email(mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        demo.seed()
+
+    assert mailoutbox == []
