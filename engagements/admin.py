@@ -11,17 +11,18 @@ from engagements.models import (
     Recommendation,
     Stakeholder,
 )
+from psops.tenancy.admin import TenantOnlyAdmin
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(TenantOnlyAdmin):
     list_display = ["name", "industry", "segment", "created_at"]
     list_filter = ["segment"]
     search_fields = ["name", "industry"]
 
 
 @admin.register(Engagement)
-class EngagementAdmin(admin.ModelAdmin):
+class EngagementAdmin(TenantOnlyAdmin):
     list_display = ["name", "client", "kind", "status", "lead", "start_date", "target_end_date"]
     list_filter = ["kind", "status"]
     search_fields = ["name", "client__name"]
@@ -31,7 +32,7 @@ class EngagementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Stakeholder)
-class StakeholderAdmin(admin.ModelAdmin):
+class StakeholderAdmin(TenantOnlyAdmin):
     list_display = ["name", "title", "client", "role", "influence", "affected"]
     list_filter = ["role", "influence", "affected"]
     search_fields = ["name", "email", "client__name"]
@@ -40,7 +41,7 @@ class StakeholderAdmin(admin.ModelAdmin):
 
 
 @admin.register(PainPoint)
-class PainPointAdmin(admin.ModelAdmin):
+class PainPointAdmin(TenantOnlyAdmin):
     list_display = ["title", "engagement", "category", "severity", "status", "identified_on"]
     list_filter = ["category", "severity", "status"]
     search_fields = ["title", "engagement__name"]
@@ -50,7 +51,7 @@ class PainPointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):
+class RecommendationAdmin(TenantOnlyAdmin):
     list_display = ["title", "engagement", "status", "decided_by_name", "decided_on"]
     list_filter = ["status"]
     search_fields = ["title", "engagement__name"]
@@ -59,7 +60,7 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(TenantOnlyAdmin):
     list_display = ["title", "engagement", "owner", "due_on", "channel", "status"]
     list_filter = ["status", "channel"]
     search_fields = ["title", "engagement__name"]
@@ -68,7 +69,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(admin.ModelAdmin):
+class EscalationAdmin(TenantOnlyAdmin):
     list_display = ["title", "engagement", "severity", "status", "raised_at"]
     list_filter = ["severity", "status"]
     search_fields = ["title", "engagement__name"]
@@ -78,14 +79,14 @@ class EscalationAdmin(admin.ModelAdmin):
 
 
 @admin.register(EngagementReset)
-class EngagementResetAdmin(admin.ModelAdmin):
+class EngagementResetAdmin(TenantOnlyAdmin):
     list_display = ["engagement", "previous_target_end_date", "new_target_end_date", "reset_at"]
     list_select_related = ["engagement__client"]
     raw_id_fields = ["engagement", "reset_by"]
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(TenantOnlyAdmin):
     list_display = ["summary", "engagement", "kind", "actor", "occurred_at"]
     list_filter = ["kind"]
     search_fields = ["summary", "engagement__name"]

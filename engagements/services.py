@@ -250,13 +250,23 @@ def recommendation_create(*, engagement: Engagement, by: User, **fields) -> Reco
     return recommendation
 
 
+@transaction.atomic
 def recommendation_update(*, recommendation: Recommendation, **fields) -> Recommendation:
-    """Edit what was advised; the decision goes through ``recommendation_decide``."""
+    """Edit what was advised; the decision goes through ``recommendation_decide``.
+
+    Only the given fields are written, on a fresh locked copy: a decision recorded
+    since the caller loaded the recommendation stays recorded.
+    """
+    recommendation = (
+        Recommendation.objects.select_for_update()
+        .select_related("engagement")
+        .get(pk=recommendation.pk)
+    )
     _check_pain_point_belongs(recommendation.engagement, fields.get("pain_point"))
     for name, value in fields.items():
         setattr(recommendation, name, value)
     recommendation.full_clean()
-    recommendation.save()
+    recommendation.save(update_fields=list(fields))
     return recommendation
 
 
@@ -332,7 +342,12 @@ def followup_complete(*, followup: FollowUp, by: User) -> FollowUp:
     return followup
 
 
+@transaction.atomic
 def followup_cancel(*, followup: FollowUp, by: User) -> FollowUp:
+    """Cancel an open follow-up (idempotent: cancelling it again changes nothing)."""
+    followup = FollowUp.objects.select_for_update().select_related("engagement").get(pk=followup.pk)
+    if followup.status == FollowUp.Status.CANCELLED:
+        return followup
     if followup.status != FollowUp.Status.OPEN:
         raise ValidationError("Only an open follow-up can be cancelled.")
     followup.status = FollowUp.Status.CANCELLED
@@ -408,16 +423,24 @@ def escalation_raise(
     return escalation
 
 
+@transaction.atomic
 def escalation_update(*, escalation: Escalation, by: User, status: str) -> Escalation:
+    """Move an escalation to ``status`` (idempotent: the same status again changes nothing)."""
+    # The status before is read under the lock, not from the caller's copy, so two people
+    # making the same change leave one timeline entry.
+    escalation = (
+        Escalation.objects.select_for_update().select_related("engagement").get(pk=escalation.pk)
+    )
     previous = escalation.status
+    if previous == status:
+        return escalation
     escalation.status = status
     escalation.full_clean()
     escalation.save(update_fields=["status"])
-    if previous != status:
-        activity_record(
-            engagement=escalation.engagement,
-            kind=Activity.Kind.ESCALATION,
-            summary=f"Escalation {escalation.get_status_display().lower()}: {escalation.title}",
-            actor=by,
-        )
+    activity_record(
+        engagement=escalation.engagement,
+        kind=Activity.Kind.ESCALATION,
+        summary=f"Escalation {escalation.get_status_display().lower()}: {escalation.title}",
+        actor=by,
+    )
     return escalation

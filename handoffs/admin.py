@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin
 
+from handoffs.forms import validate_sow
 from handoffs.models import (
     ApiToken,
     HandoffComment,
@@ -10,6 +12,7 @@ from handoffs.models import (
     HandoffStakeholder,
     HandoffVerdict,
 )
+from psops.tenancy.admin import TenantOnlyAdmin
 
 
 class ItemInline(admin.TabularInline):
@@ -22,14 +25,34 @@ class StakeholderInline(admin.TabularInline):
     extra = 0
 
 
+class HandoffPacketAdminForm(forms.ModelForm):
+    # Model and fields come from the admin (ModelAdmin.get_form).
+
+    def clean_sow(self):
+        # The same checks as the packet form: a PDF or DOCX of at most 10 MB.
+        upload = self.cleaned_data.get("sow")
+        if upload and hasattr(upload, "content_type"):  # a new upload, not the stored file
+            validate_sow(upload)
+        return upload
+
+
 @admin.register(HandoffPacket)
-class HandoffPacketAdmin(admin.ModelAdmin):
+class HandoffPacketAdmin(TenantOnlyAdmin):
+    form = HandoffPacketAdminForm
     list_display = ["deal_name", "client", "new_client_name", "status", "filed_by", "submitted_at"]
     list_filter = ["status", "engagement_kind"]
     search_fields = ["deal_name", "crm_id", "client__name", "new_client_name"]
     list_select_related = ["client", "filed_by"]
     raw_id_fields = ["client", "filed_by", "assigned_reviewer", "engagement"]
+    readonly_fields = ["sow_filename"]
     inlines = [StakeholderInline, ItemInline]
+
+    def save_model(self, request, obj, form, change):
+        # The download is named after the uploaded file, as when sales attach it.
+        if "sow" in form.changed_data:
+            upload = form.cleaned_data.get("sow")
+            obj.sow_filename = upload.name[:255] if upload else ""
+        super().save_model(request, obj, form, change)
 
 
 class VerdictInline(admin.TabularInline):
@@ -39,7 +62,7 @@ class VerdictInline(admin.TabularInline):
 
 
 @admin.register(HandoffReview)
-class HandoffReviewAdmin(admin.ModelAdmin):
+class HandoffReviewAdmin(TenantOnlyAdmin):
     list_display = ["packet", "round", "reviewer", "decision", "created_at"]
     list_filter = ["decision"]
     list_select_related = ["packet", "reviewer"]
@@ -48,7 +71,7 @@ class HandoffReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(HandoffEvent)
-class HandoffEventAdmin(admin.ModelAdmin):
+class HandoffEventAdmin(TenantOnlyAdmin):
     list_display = ["packet", "kind", "round", "actor", "occurred_at"]
     list_filter = ["kind"]
     list_select_related = ["packet", "actor"]
@@ -56,14 +79,14 @@ class HandoffEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(HandoffComment)
-class HandoffCommentAdmin(admin.ModelAdmin):
+class HandoffCommentAdmin(TenantOnlyAdmin):
     list_display = ["packet", "author", "created_at"]
     list_select_related = ["packet", "author"]
     raw_id_fields = ["packet", "author"]
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(TenantOnlyAdmin):
     list_display = ["name", "prefix", "acts_as", "created_at", "last_used_at", "revoked_at"]
     list_select_related = ["acts_as"]
     readonly_fields = ["prefix", "token_hash", "created_by", "created_at", "last_used_at"]

@@ -9,16 +9,17 @@ alone). An admin site listing them would bypass every one of those rules.
 from django.contrib import admin
 
 from health.models import KpiSnapshot, KpiTarget
+from psops.tenancy.admin import TenantOnlyAdmin
 
 
 @admin.register(KpiTarget)
-class KpiTargetAdmin(admin.ModelAdmin):
+class KpiTargetAdmin(TenantOnlyAdmin):
     list_display = ["key", "target", "updated_by", "updated_at"]
     readonly_fields = ["updated_by", "updated_at"]
 
 
 @admin.register(KpiSnapshot)
-class KpiSnapshotAdmin(admin.ModelAdmin):
+class KpiSnapshotAdmin(TenantOnlyAdmin):
     list_display = ["key", "day", "value", "computed_at"]
     list_filter = ["key"]
     date_hierarchy = "day"

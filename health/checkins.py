@@ -4,14 +4,19 @@ A person files one check-in per ISO week and may change it until the week is
 over; earlier weeks are history and never change. Who reads what:
 
 - everyone reads their own check-ins;
-- a manager reads those of their direct reports (never anyone else's reports);
-- leaders and admins read only weekly aggregates, without names or answers, and
-  only for weeks with enough check-ins that an average is not one person's answer.
+- a manager reads those of their direct reports (never anyone else's reports), and
+  only of the weeks that were not yet over when they became that person's manager
+  (``User.manager_since``): a new manager does not inherit what was told to the old one;
+- leaders and admins read only weekly aggregates, without names or answers, only for
+  weeks closed everywhere on Earth (``health.weeks``), and only for weeks with at
+  least the organization's anonymity minimum of check-ins (``pulse_minimum()``), so
+  that an average is never one person's answer, nor the difference of two reads.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Avg, Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -32,9 +37,6 @@ ANSWER_FIELDS = (
 )
 TEAM_WEEKS = 8
 SUMMARY_WEEKS = 12
-# Below this many check-ins in a week the leaders' summary shows participation only:
-# an average of one or two answers is, or nearly is, a person's own answer.
-SUMMARY_MINIMUM_CHECKINS = 3
 
 
 # --- Services --------------------------------------------------------------------------
@@ -55,15 +57,17 @@ def checkin_save(*, user: User, today: date, **answers) -> CheckIn:
         if isinstance(answers.get(text_field), str):
             answers[text_field] = answers[text_field].strip()
     with transaction.atomic():
-        checkin = (
-            CheckIn.objects.select_for_update()
-            .filter(user=user, iso_year=week.year, iso_week=week.week)
-            .first()
-        ) or CheckIn(user=user, iso_year=week.year, iso_week=week.week)
+        # Saves of the same person queue on their user row: a second save (the form sent
+        # twice) waits for the first to commit and then finds its row to update, where
+        # locking the check-in itself would lock nothing before the first one exists.
+        list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
+        checkin = CheckIn.objects.filter(
+            user=user, iso_year=week.year, iso_week=week.week
+        ).first() or CheckIn(user=user, iso_year=week.year, iso_week=week.week)
         for field, value in answers.items():
             setattr(checkin, field, value)
-        # The uniqueness check is left to the database (a concurrent first save of the
-        # same week fails there rather than creating a second row).
+        # One row per person and week is guaranteed by the lock above (and by the
+        # database's constraint, were the lock ever bypassed).
         checkin.full_clean(validate_unique=False, validate_constraints=False)
         checkin.save()
     return checkin
@@ -101,6 +105,8 @@ def _weeks_filter(weeks: Sequence[IsoWeek], prefix: str = "") -> Q:
 class ReportWeek:
     week: IsoWeek
     checkin: CheckIn | None
+    # The week was over before the viewer became this person's manager: not theirs to read.
+    before_manager: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,11 +122,34 @@ class ReportCheckIns:
     def filed(self) -> int:
         return sum(1 for entry in self.weeks if entry.checkin)
 
+    @property
+    def readable_weeks(self) -> int:
+        return sum(1 for entry in self.weeks if not entry.before_manager)
+
+
+def week_ended_before(*, week: IsoWeek, moment: datetime | None, time_zone: str) -> bool:
+    """Whether ``week`` was over, in ``time_zone``, before ``moment`` (never when None).
+
+    A person files their check-in by their own calendar (``checkin_save`` takes their
+    local date), so their week ends at midnight between Sunday and Monday in their time
+    zone: until then the check-in could still be written, and it belongs to whoever
+    was their manager in that week.
+    """
+    if moment is None:
+        return False
+    end = datetime.combine(week.sunday + timedelta(days=1), time.min, tzinfo=ZoneInfo(time_zone))
+    return end <= moment
+
 
 def checkins_of_reports(
     *, manager: User, today: date, weeks: int = TEAM_WEEKS
 ) -> list[ReportCheckIns]:
     """Each active direct report of ``manager`` with their last ``weeks`` weeks.
+
+    Only weeks that were not over when ``manager`` became the person's manager
+    (``User.manager_since``) show a check-in: what someone told their previous manager
+    stays with that manager. A relationship from before ``manager_since`` was recorded
+    (it is null) shows every week, as it did before.
 
     Two queries whatever the number of reports: the reports, and their check-ins of
     those weeks.
@@ -140,22 +169,25 @@ def checkins_of_reports(
     result = []
     for person in reports:
         by_week = {IsoWeek(c.iso_year, c.iso_week): c for c in person.recent_checkins}
-        result.append(
-            ReportCheckIns(
-                person=person,
-                weeks=[ReportWeek(week, by_week.get(week)) for week in reversed(shown_weeks)],
+        entries = []
+        for week in reversed(shown_weeks):
+            hidden = week_ended_before(
+                week=week, moment=person.manager_since, time_zone=person.time_zone
             )
-        )
+            checkin = None if hidden else by_week.get(week)
+            entries.append(ReportWeek(week, checkin, before_manager=hidden))
+        result.append(ReportCheckIns(person=person, weeks=entries))
     return result
 
 
 @dataclass(frozen=True)
 class WeeklyCheckInAggregate:
-    """One week of the leaders' summary. Averages are None below the minimum."""
+    """One week of the leaders' summary. Averages are None below ``minimum`` check-ins."""
 
     week: IsoWeek
     filed: int
     people: int
+    minimum: int
     energy: float | None = None
     workload: float | None = None
     connection: float | None = None
@@ -174,20 +206,28 @@ class WeeklyCheckInAggregate:
 
     @property
     def shown(self) -> bool:
-        return self.filed >= SUMMARY_MINIMUM_CHECKINS
+        return self.filed >= self.minimum
 
 
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def checkin_weekly_aggregates(*, weeks: Sequence[IsoWeek]) -> list[WeeklyCheckInAggregate]:
+def checkin_weekly_aggregates(
+    *, weeks: Sequence[IsoWeek], minimum: int
+) -> list[WeeklyCheckInAggregate]:
     """Per-week participation and averages over everyone's check-ins, in ``weeks`` order.
+
+    Averages only for weeks with at least ``minimum`` check-ins (the tenant's anonymity
+    minimum, ``pulse_minimum()``); ``weeks`` should be weeks closed everywhere
+    (``health.weeks.closed_weeks``), whose check-ins can no longer change.
 
     Two queries whatever the number of people or weeks' rows: one groups the check-ins
     by week, the other counts the people of each week. A week's people are those
     active now who had joined by its end, plus anyone who filed that week (someone
-    since deactivated was there then), so participation never exceeds 100 %.
+    since deactivated was there then), so participation never exceeds 100 %. The
+    check-ins are all of the week's, of people active or not, so deactivating someone
+    changes no average.
     """
     weeks = list(weeks)
     if not weeks:
@@ -229,14 +269,17 @@ def checkin_weekly_aggregates(*, weeks: Sequence[IsoWeek]) -> list[WeeklyCheckIn
         row = by_week.get(week)
         people = people_counts[f"week_{index}"]
         filed = row["filed"] if row else 0
-        if filed < SUMMARY_MINIMUM_CHECKINS:
-            result.append(WeeklyCheckInAggregate(week=week, filed=filed, people=people))
+        if filed < minimum:
+            result.append(
+                WeeklyCheckInAggregate(week=week, filed=filed, people=people, minimum=minimum)
+            )
             continue
         result.append(
             WeeklyCheckInAggregate(
                 week=week,
                 filed=filed,
                 people=people,
+                minimum=minimum,
                 energy=float(row["energy"]),
                 workload=float(row["workload"]),
                 connection=float(row["connection"]),

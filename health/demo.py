@@ -14,6 +14,7 @@ from django.utils import timezone
 from health.models import CheckIn, KpiTarget, PulseParticipation, PulseResponse
 from health.weeks import recent_weeks
 from psops.accounts.models import Role, User
+from psops.demo import DEMO_MANAGED_FOR
 
 WEEKS = 12
 # Targets a PS leader might set on day one.
@@ -72,6 +73,8 @@ def _team(users: dict[str, User], email_domain: str) -> list[User]:
             team=team,
             role=Role.SALES if team == "Sales" else Role.CONSULTANT,
             manager=users["sales"] if team == "Sales" and index % 2 else users["leader"],
+            # Managed since long before the demo's twelve weeks, so their history shows.
+            manager_since=timezone.now() - DEMO_MANAGED_FOR,
         )
         people.append(person)
     return people

@@ -65,8 +65,10 @@ from handoffs.reports import (
     review_rounds_in,
 )
 from health.models import CheckIn, KpiSnapshot, KpiTarget
+from health.pulse import OTHER_LABEL, pulse_groups_fold, pulse_minimum
 from health.weeks import IsoWeek
-from psops.accounts.models import OrganizationSettings, Role, User
+from health.weeks import last_closed_week as weeks_last_closed_week
+from psops.accounts.models import Role, User
 
 DEFAULT_PERIOD_DAYS = 90
 RESOLUTION_DAYS = 90  # "resolved within 90 days"
@@ -827,8 +829,14 @@ def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
 
 
 def last_closed_week(as_of: date) -> IsoWeek:
-    """The ISO week before the one ``as_of`` falls in: the latest week that is over."""
-    return IsoWeek.of(as_of).shifted(-1)
+    """The latest ISO week over everywhere on Earth on ``as_of``.
+
+    The week before the one ``as_of`` falls in, judged by the last time zone (UTC-12)
+    when ``as_of`` is today: a week still open somewhere changes with every check-in
+    filed in it, and two reads a check-in apart would give that check-in away. The
+    same rule as the pulse and the check-in summary (``health.weeks``).
+    """
+    return weeks_last_closed_week(as_of)
 
 
 def _checkin_population(week: IsoWeek) -> QuerySet[User]:
@@ -850,42 +858,81 @@ def checkin_participation(as_of: date, scope: KpiScope) -> Decimal | None:
     return _percent(counts["filed_count"], counts["people"])
 
 
+def _participation_row(label: str, people: int, filed: int) -> list:
+    return [label, people, filed, kpi_value_display(unit="%", value=_percent(filed, people))]
+
+
 def checkin_participation_evidence(as_of: date, scope: KpiScope) -> Evidence:
+    """Participation per team, teams below the anonymity minimum folded together.
+
+    Whether someone filed is theirs and their manager's to know: a team of one would
+    say it outright. So teams of fewer people than the minimum (and people without a
+    team) are shown together as "Other teams", by the pulse's folding rule
+    (``pulse_groups_fold``), which also folds a team back in when the rest would be a
+    small group given away by subtraction; with no team left, only the total is shown.
+    """
     week = last_closed_week(as_of)
-    teams = list(
-        _checkin_population(week)
+    minimum = pulse_minimum()
+    teams = {
+        team["team"]: team
+        for team in _checkin_population(week)
         .values("team")
         .annotate(people=Count("id"), filed_count=Count("id", filter=Q(filed=True)))
-        .order_by("team")
+        .order_by()
+    }
+    people = sum(team["people"] for team in teams.values())
+    filed = sum(team["filed_count"] for team in teams.values())
+    fold = pulse_groups_fold(
+        counts={team: row["people"] for team, row in teams.items()}, minimum=minimum
     )
-    people = sum(team["people"] for team in teams)
-    filed = sum(team["filed_count"] for team in teams)
+    if fold.breakdown_shown:
+        rows = [
+            _participation_row(team, teams[team]["people"], teams[team]["filed_count"])
+            for team in fold.shown_teams
+        ]
+        if fold.other_shown:
+            rest = [row for team, row in teams.items() if team not in fold.shown_teams]
+            rows.append(
+                _participation_row(
+                    OTHER_LABEL,
+                    sum(row["people"] for row in rest),
+                    sum(row["filed_count"] for row in rest),
+                )
+            )
+        per_team = (
+            f"Teams of fewer than {minimum} people (the organization's anonymity minimum) "
+            f"and people without a team are counted together under “{OTHER_LABEL}”."
+        )
+    else:
+        rows = [_participation_row("All teams", people, filed)] if people else []
+        per_team = (
+            f"No team has enough people to be shown on its own without giving away who "
+            f"filed (the organization's anonymity minimum is {minimum}), so only the total "
+            f"is shown."
+        )
     return Evidence(
         columns=["Team", "People", "Filed a check-in", "Participation"],
-        rows=[
-            [
-                team["team"] or "(no team)",
-                team["people"],
-                team["filed_count"],
-                kpi_value_display(unit="%", value=_percent(team["filed_count"], team["people"])),
-            ]
-            for team in teams
-        ],
+        rows=rows,
         explanation=(
             f"{filed} of the {people} active leaders, consultants and sales reps filed a "
             f"check-in for {week} ({week.monday} to {week.sunday}), the last week that was over "
-            f"on {as_of}: {kpi_value_display(unit='%', value=_percent(filed, people))}. "
-            f"Check-ins are private to their author and manager, so the rows are per team."
+            f"everywhere on {as_of}: {kpi_value_display(unit='%', value=_percent(filed, people))}."
+            f" Check-ins are private to their author and manager, so the rows count people, "
+            f"never name them. {per_team}"
         ),
     )
 
 
 def _energy_of_week(week: IsoWeek) -> tuple[int, int, Decimal | None]:
-    """(check-ins, anonymity minimum, average) for the week; no average below the minimum."""
-    minimum = OrganizationSettings.current().pulse_minimum_group
-    result = CheckIn.objects.filter(
-        iso_year=week.year, iso_week=week.week, user__is_active=True
-    ).aggregate(n=Count("id"), average=Avg("energy"))
+    """(check-ins, anonymity minimum, average) for the week; no average below the minimum.
+
+    Every check-in filed for the week counts, its author active or not: a population
+    that changed when someone is deactivated would give their score away by subtraction.
+    """
+    minimum = pulse_minimum()
+    result = CheckIn.objects.filter(iso_year=week.year, iso_week=week.week).aggregate(
+        n=Count("id"), average=Avg("energy")
+    )
     if result["n"] < minimum or result["average"] is None:
         return result["n"], minimum, None
     return result["n"], minimum, _rounded(Decimal(str(result["average"])), UNIT_PLACES["of 5"])
@@ -896,12 +943,21 @@ def team_energy(as_of: date, scope: KpiScope) -> Decimal | None:
 
 
 def team_energy_evidence(as_of: date, scope: KpiScope) -> Evidence:
+    """The average and how many check-ins it is of; nothing finer.
+
+    No count per score (with everyone's scores listed, one person's is what changes
+    between two reads) and no average per team (a person changing teams would move
+    their score from one team's average to another's).
+    """
     week = last_closed_week(as_of)
     count, minimum, average = _energy_of_week(week)
-    period = f"{week} ({week.monday} to {week.sunday}), the last week that was over on {as_of}"
+    period = (
+        f"{week} ({week.monday} to {week.sunday}), the last week that was over everywhere "
+        f"on {as_of}"
+    )
     if average is None:
         return Evidence(
-            columns=["Energy", "Check-ins"],
+            columns=["Check-ins", "Average energy"],
             rows=[],
             explanation=(
                 f"{count} check-ins were filed for {period}. The average is shown only from "
@@ -909,20 +965,14 @@ def team_energy_evidence(as_of: date, scope: KpiScope) -> Evidence:
                 f"own score can be read off it."
             ),
         )
-    by_score = dict(
-        CheckIn.objects.filter(iso_year=week.year, iso_week=week.week, user__is_active=True)
-        .values("energy")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("energy", "n")
-    )
-    labels = {1: "1 drained", 2: "2", 3: "3", 4: "4", 5: "5 full of energy"}
     return Evidence(
-        columns=["Energy", "Check-ins"],
-        rows=[[labels[score], by_score.get(score, 0)] for score in range(1, 6)],
+        columns=["Check-ins", "Average energy"],
+        rows=[[count, kpi_value_display(unit="of 5", value=average)]],
         explanation=(
             f"The average energy (1 drained … 5 full of energy) of the {count} check-ins filed "
-            f"for {period}: {kpi_value_display(unit='of 5', value=average)}."
+            f"for {period}: {kpi_value_display(unit='of 5', value=average)}. Only the average "
+            f"is shown, over the whole organization: no count per score and no average per "
+            f"team, so that no one's own score can be read off the difference of two reads."
         ),
     )
 
@@ -1101,7 +1151,8 @@ KPIS: list[Kpi] = [
         ),
         definition=(
             "Of the active leaders, consultants and sales reps, the share who filed a "
-            "check-in for the last ISO week that is over. Team-wide: filters do not apply."
+            "check-in for the last ISO week that is over everywhere on Earth. Team-wide: "
+            "filters do not apply."
         ),
         unit="%",
         higher_is_better=True,
@@ -1117,9 +1168,9 @@ KPIS: list[Kpi] = [
             "trusted advisor for long."
         ),
         definition=(
-            "The average energy (1 to 5) of the check-ins filed for the last ISO week that is "
-            "over, shown only from the organization's anonymity minimum of check-ins. "
-            "Team-wide: filters do not apply."
+            "The average energy (1 to 5) of all the check-ins filed for the last ISO week "
+            "that is over everywhere on Earth, shown only from the organization's anonymity "
+            "minimum of check-ins. Team-wide: filters do not apply."
         ),
         unit="of 5",
         higher_is_better=True,

@@ -82,11 +82,10 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache, reduce
 from itertools import pairwise
 from operator import or_
-from zoneinfo import ZoneInfo
 
 import redis
 from django.conf import settings
@@ -96,7 +95,7 @@ from django.db.models import Count, Q, Sum
 from django_tenants.utils import schema_context
 
 from health.models import PulseParticipation, PulseResponse
-from health.weeks import IsoWeek, recent_weeks
+from health.weeks import IsoWeek, closing_today, recent_weeks
 from psops.accounts.models import OrganizationSettings, User
 
 logger = logging.getLogger(__name__)
@@ -110,8 +109,6 @@ OTHER_LABEL = "Other teams"
 RESULT_WEEKS = 12
 # Held answers of a week nobody settles (no beat running) vanish after this.
 HELD_TTL = timedelta(days=21)
-# The last time zone on Earth: a week is closed once its Sunday is over there too.
-_LAST_TIME_ZONE = ZoneInfo("Etc/GMT+12")
 _random = secrets.SystemRandom()
 
 # Takes every member of a set, atomically, if it has at least ARGV[1] of them.
@@ -217,8 +214,11 @@ def held_weeks() -> list[IsoWeek]:
 
 
 def pulse_closing_today(now: datetime | None = None) -> date:
-    """The date in the last time zone on Earth: a week is closed once this is past Sunday."""
-    return (now or datetime.now(UTC)).astimezone(_LAST_TIME_ZONE).date()
+    """The date in the last time zone on Earth: a week is closed once this is past Sunday.
+
+    The same rule as the check-in summary and the team KPIs (``health.weeks``).
+    """
+    return closing_today(now)
 
 
 def pulse_minimum() -> int:

@@ -6,10 +6,12 @@ Each app may add its own demo data with a ``demo.py`` module that defines
 the tenant's schema.
 """
 
+from datetime import timedelta
 from importlib import import_module
 
 from django.apps import apps
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from psops.accounts.models import Role, User
@@ -22,6 +24,8 @@ DEMO_ORGANIZATIONS = [
     ("acme", "Acme Corp", "acme.test"),
     ("globex", "Globex", "globex.test"),
 ]
+# How long the demo's managers have managed their people: longer than any history shown.
+DEMO_MANAGED_FOR = timedelta(days=365)
 DEMO_PEOPLE = [
     ("leader", "Lena Leader", Role.LEADER),
     ("consultant", "Carlos Consultant", Role.CONSULTANT),
@@ -44,7 +48,9 @@ def demo_users_ensure(*, email_domain: str) -> dict[str, User]:
     for local_part in ("consultant", "sales"):
         if users[local_part].manager_id is None:
             users[local_part].manager = leader
-            users[local_part].save(update_fields=["manager"])
+            # Managed since long ago, so the manager reads the demo's weeks of check-ins.
+            users[local_part].manager_since = timezone.now() - DEMO_MANAGED_FOR
+            users[local_part].save(update_fields=["manager", "manager_since"])
     return users
 
 

@@ -342,7 +342,7 @@ def escalation_status(request: HtmxHttpRequest, escalation_id: int) -> HttpRespo
     escalation = selectors.escalation_get(user=request.user, escalation_id=escalation_id)
     form = EscalationStatusForm(request.POST)
     if form.is_valid():
-        services.escalation_update(
+        escalation = services.escalation_update(
             escalation=escalation, by=request.user, status=form.cleaned_data["status"]
         )
         messages.success(request, f"Escalation is now {escalation.get_status_display().lower()}.")

@@ -54,17 +54,44 @@ def packet_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "handoffs/packet_list.html", context)
 
 
-def _packet_form_page(request, *, packet: HandoffPacket | None) -> HttpResponse:
-    instance = packet or HandoffPacket(filed_by=request.user)
+# What the packet form writes: its own fields and the SOW's name. Never the status,
+# round or submission times, which only the services change.
+PACKET_FORM_WRITES = [*PacketForm.Meta.fields, "sow_filename", "updated_at"]
+
+
+def _packet_forms(request, *, instance: HandoffPacket):
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
-    form = PacketForm(data, files, instance=instance)
-    stakeholders = StakeholderFormSet(data, instance=instance, prefix="stakeholders")
-    items = ItemFormSet(data, instance=instance, prefix="items")
-    if request.method == "POST" and all(
-        [form.is_valid(), stakeholders.is_valid(), items.is_valid()]
-    ):
-        with transaction.atomic():
+    return (
+        PacketForm(data, files, instance=instance),
+        StakeholderFormSet(data, instance=instance, prefix="stakeholders"),
+        ItemFormSet(data, instance=instance, prefix="items"),
+    )
+
+
+def _packet_form_page(request, *, packet: HandoffPacket | None) -> HttpResponse:
+    if request.method != "POST":
+        form, stakeholders, items = _packet_forms(
+            request, instance=packet or HandoffPacket(filed_by=request.user)
+        )
+        return _packet_form_render(request, packet, form, stakeholders, items, status=200)
+    with transaction.atomic():
+        if packet is not None:
+            # Lock the row and build the forms on what it holds now: a submission or a
+            # CRM update that committed since this request loaded the packet is seen
+            # (not overwritten), and one that comes later waits for this save.
+            packet = HandoffPacket.objects.select_for_update().get(pk=packet.pk)
+            if not packet.is_editable:
+                messages.error(
+                    request,
+                    f"This packet is {packet.get_status_display().lower()} and cannot be "
+                    "edited now. Your changes were not saved.",
+                )
+                return redirect(packet)
+        form, stakeholders, items = _packet_forms(
+            request, instance=packet or HandoffPacket(filed_by=request.user)
+        )
+        if all([form.is_valid(), stakeholders.is_valid(), items.is_valid()]):
             saved = form.save(commit=False)
             if not saved.pk:
                 saved = services.packet_create(
@@ -76,17 +103,22 @@ def _packet_form_page(request, *, packet: HandoffPacket | None) -> HttpResponse:
                 saved.sow_filename = form.cleaned_data["sow"].name[:255]
             elif "sow" in form.changed_data and not form.cleaned_data.get("sow"):
                 saved.sow_filename = ""
-            saved.save()
+            saved.save(update_fields=PACKET_FORM_WRITES)
             stakeholders.instance = items.instance = saved
             stakeholders.save()
             items.save()
-        missing = services.packet_missing_for_submission(packet=saved)
-        note = (
-            (" Still needed before you can submit: " + ", ".join(missing) + ".") if missing else ""
-        )
-        messages.success(request, f"Saved {saved.deal_name}.{note}")
-        return redirect(saved)
-    status = 400 if request.method == "POST" else 200
+            missing = services.packet_missing_for_submission(packet=saved)
+            note = (
+                (" Still needed before you can submit: " + ", ".join(missing) + ".")
+                if missing
+                else ""
+            )
+            messages.success(request, f"Saved {saved.deal_name}.{note}")
+            return redirect(saved)
+    return _packet_form_render(request, packet, form, stakeholders, items, status=400)
+
+
+def _packet_form_render(request, packet, form, stakeholders, items, *, status: int):
     return render(
         request,
         "handoffs/packet_form.html",

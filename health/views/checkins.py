@@ -12,7 +12,8 @@ from django.views.decorators.vary import vary_on_headers
 from engagements.views.common import HtmxHttpRequest, form_errors_from
 from health import checkins
 from health.forms_checkins import CheckInForm
-from health.weeks import IsoWeek, recent_weeks
+from health.pulse import pulse_minimum
+from health.weeks import IsoWeek, closed_weeks
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
 
@@ -104,17 +105,20 @@ def checkin_team(request: HtmxHttpRequest) -> HttpResponse:
 @require_http_methods(["GET"])
 @role_required(*SUMMARY_ROLES)
 def checkin_summary(request: HtmxHttpRequest) -> HttpResponse:
-    """Everyone's check-ins as weekly aggregates: no names, no individual answers."""
-    today = timezone.localdate()
-    weeks = recent_weeks(today=today, count=checkins.SUMMARY_WEEKS)
-    aggregates = checkins.checkin_weekly_aggregates(weeks=weeks)
+    """Everyone's check-ins as weekly aggregates: no names, no individual answers.
+
+    Only weeks closed everywhere: a week still open somewhere changes with each
+    check-in filed, and two reads a check-in apart would give that check-in away.
+    """
+    weeks = closed_weeks(today=timezone.localdate(), count=checkins.SUMMARY_WEEKS)
+    minimum = pulse_minimum()
+    aggregates = checkins.checkin_weekly_aggregates(weeks=weeks, minimum=minimum)
     return render(
         request,
         "health/checkin_summary.html",
         {
             "aggregates": list(reversed(aggregates)),
             "weeks_shown": checkins.SUMMARY_WEEKS,
-            "minimum": checkins.SUMMARY_MINIMUM_CHECKINS,
-            "this_week": IsoWeek.of(today),
+            "minimum": minimum,
         },
     )

@@ -1,5 +1,6 @@
 """KPI drill-downs (the rows behind a tile) for leaders and admins, and the admins' targets."""
 
+from datetime import date
 from decimal import Decimal
 
 from django import forms
@@ -29,6 +30,10 @@ from psops.accounts.models import Role, User
 from psops.accounts.permissions import role_required
 
 MAX_PERIOD_DAYS = 3650
+# The earliest day a KPI can be asked about: far enough back for any real history, and
+# far from date.min, where the window (as_of minus up to MAX_PERIOD_DAYS) and the
+# week arithmetic would overflow. The same bound as the sales-enablement report.
+EARLIEST_AS_OF = date(1900, 1, 1)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -51,6 +56,10 @@ class EvidenceQueryForm(forms.Form):
         as_of = self.cleaned_data["as_of"]
         if as_of and as_of > self.today:
             raise forms.ValidationError("The day must not be in the future.")
+        if as_of and as_of < EARLIEST_AS_OF:
+            raise forms.ValidationError(
+                f"The day must be between {EARLIEST_AS_OF} and today ({self.today})."
+            )
         return as_of or self.today
 
 

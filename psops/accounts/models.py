@@ -73,6 +73,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="direct_reports",
         help_text="For 1:1s and skip-levels.",
     )
+    # When ``manager`` was last set (``user_update``). A manager reads only the check-ins
+    # of weeks not yet over at that moment, so a new manager does not inherit what was
+    # told to the previous one. Null: set before this was recorded (or no manager); the
+    # relationship is then taken to predate every check-in shown.
+    manager_since = models.DateTimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)

@@ -126,7 +126,12 @@ def user_update(
     full_name: str,
     team: str = "",
 ) -> User:
-    """Change a person's role, manager, name or time zone; the last admin keeps their role."""
+    """Change a person's role, manager, name or time zone; the last admin keeps their role.
+
+    A new manager gets ``manager_since`` = now (they read the person's check-ins from
+    the week it falls in); removing the manager clears it; keeping the same manager
+    keeps it.
+    """
     locked = User.objects.select_for_update().get(pk=user.pk)
     demoting_an_admin = locked.role == Role.ADMIN and role != Role.ADMIN and locked.is_active
     if demoting_an_admin and not _active_admins_excluding(locked).exists():
@@ -141,12 +146,17 @@ def user_update(
                 raise ValidationError({"manager": "That would make a reporting loop."})
             seen.add(current.pk)
             current = current.manager
+    new_manager_id = manager.pk if manager is not None else None
+    if new_manager_id != locked.manager_id:
+        locked.manager_since = timezone.now() if manager is not None else None
     locked.role = role
     locked.manager = manager
     locked.time_zone = time_zone
     locked.full_name = full_name.strip()
     locked.team = team.strip()
-    locked.save(update_fields=["role", "manager", "time_zone", "full_name", "team"])
+    locked.save(
+        update_fields=["role", "manager", "manager_since", "time_zone", "full_name", "team"]
+    )
     return locked
 
 

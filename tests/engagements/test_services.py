@@ -544,6 +544,50 @@ class TestRecommendationCreate:
         assert not Recommendation.objects.exists()
 
 
+class TestRecommendationUpdate:
+    def test_an_edit_from_a_copy_loaded_before_the_decision_keeps_the_decision(
+        self, engagement, grace
+    ):
+        recommendation = RecommendationFactory(engagement=engagement, title="Add a read replica")
+        loaded_for_editing = Recommendation.objects.get(pk=recommendation.pk)
+        services.recommendation_decide(
+            recommendation=recommendation,
+            by=grace,
+            status=Recommendation.Status.DEFERRED,
+            decided_by_name="Dana Whitfield",
+            decided_by_role="CFO",
+            decided_on=date(2026, 3, 2),
+            decision_reason="No budget until Q3.",
+        )
+
+        updated = services.recommendation_update(
+            recommendation=loaded_for_editing, title="Add two read replicas", effort_days=6
+        )
+
+        assert updated.status == Recommendation.Status.DEFERRED
+        recommendation.refresh_from_db()
+        assert recommendation.title == "Add two read replicas"
+        assert recommendation.effort_days == 6
+        assert recommendation.status == Recommendation.Status.DEFERRED
+        assert recommendation.decided_by == "Dana Whitfield (CFO)"
+        assert recommendation.decided_on == date(2026, 3, 2)
+        assert recommendation.decision_reason == "No budget until Q3."
+
+    def test_a_pain_point_of_another_engagement_is_refused_and_nothing_changes(self, engagement):
+        recommendation = RecommendationFactory(engagement=engagement, title="Add a read replica")
+        elsewhere = PainPointFactory(engagement=EngagementFactory(client=engagement.client))
+
+        with pytest.raises(ValidationError) as error:
+            services.recommendation_update(
+                recommendation=recommendation, title="Changed", pain_point=elsewhere
+            )
+
+        assert "pain_point" in error.value.message_dict
+        recommendation.refresh_from_db()
+        assert recommendation.title == "Add a read replica"
+        assert recommendation.pain_point is None
+
+
 class TestRecommendationDecide:
     @pytest.fixture
     def recommendation(self, engagement):
@@ -699,6 +743,38 @@ class TestFollowUps:
         assert followup.completed_at is None
         assert timeline(engagement) == []
 
+    def test_cancelling_is_on_the_timeline_and_a_second_cancel_changes_nothing(
+        self, engagement, grace, alan
+    ):
+        followup = FollowUpFactory(engagement=engagement, title="Send the recap")
+        # Two people each opened the engagement before either cancelled it.
+        seen_by_grace = FollowUp.objects.get(pk=followup.pk)
+        seen_by_alan = FollowUp.objects.get(pk=followup.pk)
+
+        services.followup_cancel(followup=seen_by_grace, by=grace)
+        again = services.followup_cancel(followup=seen_by_alan, by=alan)
+
+        assert again.status == FollowUp.Status.CANCELLED
+        followup.refresh_from_db()
+        assert followup.status == FollowUp.Status.CANCELLED
+        [entry] = timeline(engagement)
+        assert entry.summary == "Follow-up cancelled: Send the recap"
+        assert entry.actor == grace
+
+    def test_a_follow_up_done_since_it_was_loaded_is_not_cancelled(self, engagement, grace, alan):
+        followup = FollowUpFactory(engagement=engagement, title="Send the recap")
+        loaded_before_it_was_done = FollowUp.objects.get(pk=followup.pk)
+        services.followup_complete(followup=followup, by=alan)
+
+        with pytest.raises(ValidationError) as error:
+            services.followup_cancel(followup=loaded_before_it_was_done, by=grace)
+
+        assert error.value.messages == ["Only an open follow-up can be cancelled."]
+        followup.refresh_from_db()
+        assert followup.status == FollowUp.Status.DONE
+        assert followup.completed_at is not None
+        assert summaries(engagement) == ["Follow-up done: Send the recap"]
+
     def test_only_an_open_follow_up_can_be_cancelled(self, engagement, grace):
         open_one = FollowUpFactory(engagement=engagement)
         done = FollowUpFactory(engagement=engagement, done=True)
@@ -810,6 +886,47 @@ class TestEscalationRaise:
         escalation.refresh_from_db()
         assert escalation.status == Escalation.Status.MITIGATING
         assert summaries(engagement) == ["Escalation mitigating: Go-live at risk"]
+
+    def test_the_same_change_from_two_copies_is_on_the_timeline_once(self, engagement, grace, alan):
+        escalation = EscalationFactory(engagement=engagement, title="Go-live at risk")
+        # Two people each opened the engagement before either changed the status.
+        seen_by_grace = Escalation.objects.get(pk=escalation.pk)
+        seen_by_alan = Escalation.objects.get(pk=escalation.pk)
+
+        services.escalation_update(
+            escalation=seen_by_grace, by=grace, status=Escalation.Status.RESOLVED
+        )
+        again = services.escalation_update(
+            escalation=seen_by_alan, by=alan, status=Escalation.Status.RESOLVED
+        )
+
+        assert again.status == Escalation.Status.RESOLVED
+        escalation.refresh_from_db()
+        assert escalation.status == Escalation.Status.RESOLVED
+        [entry] = timeline(engagement)
+        assert entry.summary == "Escalation resolved: Go-live at risk"
+        assert entry.actor == grace
+
+    def test_a_change_from_an_old_copy_names_the_status_it_moves_from(
+        self, engagement, grace, alan
+    ):
+        escalation = EscalationFactory(engagement=engagement, title="Go-live at risk")
+        loaded_while_open = Escalation.objects.get(pk=escalation.pk)
+        services.escalation_update(
+            escalation=escalation, by=grace, status=Escalation.Status.MITIGATING
+        )
+
+        # Back to "open" from a page loaded while it was open: a real change, recorded.
+        services.escalation_update(
+            escalation=loaded_while_open, by=alan, status=Escalation.Status.OPEN
+        )
+
+        escalation.refresh_from_db()
+        assert escalation.status == Escalation.Status.OPEN
+        assert summaries(engagement) == [
+            "Escalation mitigating: Go-live at risk",
+            "Escalation open: Go-live at risk",
+        ]
 
 
 # --- Selectors -------------------------------------------------------------------------

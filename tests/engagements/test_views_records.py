@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from engagements import services
+from engagements.forms import RecommendationForm
 from engagements.models import (
     Activity,
     Engagement,
@@ -266,6 +268,40 @@ class TestRecommendations:
         assert response.status_code == 400
         assert "pain_point" in response.context["form"].errors
         assert not Recommendation.objects.exists()
+
+
+class TestEditingARecommendation:
+    def test_saving_an_edit_keeps_a_decision_recorded_while_it_was_open(
+        self, browser, rollout, grace, monkeypatch
+    ):
+        recommendation = RecommendationFactory(engagement=rollout, title="Add a read replica")
+        url = reverse("engagements:recommendation_edit", args=[recommendation.pk])
+        data = form_values(browser.get(url)) | {"title": ["Add two read replicas"]}
+        validate = RecommendationForm.is_valid
+
+        def validated_then_decided_elsewhere(form):
+            valid = validate(form)
+            services.recommendation_decide(
+                recommendation=recommendation,
+                by=grace,
+                status=Recommendation.Status.ACCEPTED,
+                decided_by_name="Dana Ortiz",
+                decided_by_role="CFO",
+                decided_on=None,
+                decision_reason="",
+            )
+            return valid
+
+        monkeypatch.setattr(RecommendationForm, "is_valid", validated_then_decided_elsewhere)
+
+        response = browser.post(url, data)
+
+        assert response.status_code == 302
+        recommendation.refresh_from_db()
+        assert recommendation.title == "Add two read replicas"
+        assert recommendation.status == Recommendation.Status.ACCEPTED
+        assert recommendation.decided_by == "Dana Ortiz (CFO)"
+        assert recommendation.decided_on == TODAY
 
 
 class TestDecidingARecommendation:

@@ -2,20 +2,23 @@
 direct reports, and the leaders' summary that shows no names and no answers."""
 
 import re
+import threading
+import time
+import uuid
 import zoneinfo
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from health import checkins
 from health.models import CheckIn
-from health.weeks import IsoWeek, recent_weeks
-from psops.accounts.models import Role
+from health.weeks import IsoWeek, last_closed_week, recent_weeks
+from psops.accounts.models import OrganizationSettings, Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +121,86 @@ class TestCheckinSave:
         assert CheckIn.objects.filter(user=consultant).count() == 2
 
 
+def _in_threads(*works) -> None:
+    """Run each of ``works`` in its own thread: its own connection, which really commits."""
+    errors = []
+
+    def target(work):
+        try:
+            work()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    if errors:
+        raise errors[0]
+
+
+def _another_session_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_the_first_checkin_of_the_week_saved_twice_at_once_is_one_checkin(tenant):
+    """The form sent twice: the second save waits for the first, then changes its row.
+
+    Real commits on two connections. The first save's transaction stays open until the
+    second is seen waiting for it; before, the second inserted a row of its own and
+    failed on the unique constraint (a 500 for the person).
+    """
+    person = {}
+    first_saved = threading.Event()
+    outcome = {}
+
+    def create_person():
+        connection.set_tenant(tenant)
+        person["user"] = UserFactory(email=f"race-{uuid.uuid4().hex}@example.test")
+
+    def first():
+        connection.set_tenant(tenant)
+        with transaction.atomic():
+            checkins.checkin_save(user=person["user"], today=outcome["today"], **ANSWERS)
+            first_saved.set()
+            deadline = time.monotonic() + 10
+            while not _another_session_waits_on_a_lock() and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+    def second():
+        connection.set_tenant(tenant)
+        assert first_saved.wait(timeout=10)
+        checkins.checkin_save(
+            user=person["user"], today=outcome["today"], **(ANSWERS | {"energy": 1})
+        )
+
+    def look_and_clean_up():
+        connection.set_tenant(tenant)
+        user = person.get("user")
+        if user is None:
+            return
+        outcome["rows"] = list(CheckIn.objects.filter(user=user).values_list("energy", flat=True))
+        user.delete()  # and, by cascade, their check-ins
+
+    _in_threads(create_person)
+    outcome["today"] = local_today(person["user"])
+    try:
+        _in_threads(first, second)
+    finally:
+        _in_threads(look_and_clean_up)
+
+    assert outcome["rows"] == [1]  # one check-in, with the second save's answers
+
+
 class TestSelectors:
     def test_checkin_this_week_is_the_users_own_for_the_current_week(self, make_user):
         person, colleague = make_user(), make_user()
@@ -165,7 +248,7 @@ class TestSelectors:
 
         by_week = {
             row.week: row
-            for row in checkins.checkin_weekly_aggregates(weeks=[last_week, this_week])
+            for row in checkins.checkin_weekly_aggregates(weeks=[last_week, this_week], minimum=3)
         }
 
         now = by_week[this_week]
@@ -192,7 +275,7 @@ class TestSelectors:
         for person in [*filers[:2], departed]:
             file_checkin(person, this_week)
 
-        (row,) = checkins.checkin_weekly_aggregates(weeks=[this_week])
+        (row,) = checkins.checkin_weekly_aggregates(weeks=[this_week], minimum=3)
 
         assert row.filed == 3
         assert row.people == active_before + 3 + 1
@@ -203,7 +286,7 @@ class TestSelectors:
         long_ago = IsoWeek.of(today).shifted(-10)
         make_user()  # joins now
 
-        (row,) = checkins.checkin_weekly_aggregates(weeks=[long_ago])
+        (row,) = checkins.checkin_weekly_aggregates(weeks=[long_ago], minimum=3)
 
         from psops.accounts.models import User
 
@@ -219,7 +302,7 @@ class TestSelectors:
 
         def measure() -> int:
             with CaptureQueriesContext(connection) as queries:
-                checkins.checkin_weekly_aggregates(weeks=weeks)
+                checkins.checkin_weekly_aggregates(weeks=weeks, minimum=3)
             return len(queries)
 
         for week in weeks[:3]:
@@ -230,7 +313,7 @@ class TestSelectors:
                 file_checkin(make_user(), week)
         assert measure() == few
         with django_assert_max_num_queries(4):  # two statements, each with its SET search_path
-            checkins.checkin_weekly_aggregates(weeks=weeks)
+            checkins.checkin_weekly_aggregates(weeks=weeks, minimum=3)
 
 
 # --- The check-in page ---------------------------------------------------------------------
@@ -450,6 +533,97 @@ def test_someone_without_reports_sees_an_empty_state(client_for, make_user, team
     assert "blocker" not in page
 
 
+def test_a_new_manager_does_not_inherit_what_was_told_to_the_previous_one(
+    client_for, make_user, admin_user
+):
+    """Reassigned through Settings > Users: the new manager reads this week on, not before."""
+    old_manager = make_user(Role.LEADER, full_name="Olga Old")
+    new_manager = make_user(Role.LEADER, full_name="Nina New")
+    report = make_user(manager=old_manager, full_name="Rita Report")
+    this_week = IsoWeek.of(local_today(report))
+    file_checkin(report, this_week, blockers="This week's blocker")
+    for offset in range(1, 4):
+        file_checkin(
+            report,
+            this_week.shifted(-offset),
+            blockers=f"Told Olga {offset}",
+            wins=f"Old win {offset}",
+            wants_one_on_one=True,
+        )
+    assert "Told Olga 1" in client_for(old_manager).get(TEAM_URL).content.decode()
+
+    response = client_for(admin_user).post(
+        f"/settings/users/{report.pk}/",
+        {
+            "full_name": report.full_name,
+            "role": report.role,
+            "manager": new_manager.pk,
+            "time_zone": report.time_zone,
+        },
+    )
+    assert response.status_code == 302
+
+    page = client_for(new_manager).get(TEAM_URL).content.decode()
+    assert "Rita Report" in page
+    assert "This week&#x27;s blocker" in page
+    assert "Told Olga" not in page and "Old win" not in page
+    assert "Asked for a 1:1" not in page  # the request was made to Olga
+    assert page.count("Before you became their manager") == checkins.TEAM_WEEKS - 1
+    assert "1 of 1 weeks filed" in page
+    # Olga no longer manages Rita and sees nothing of hers either.
+    assert "Rita Report" not in client_for(old_manager).get(TEAM_URL).content.decode()
+
+
+def test_a_manager_set_before_it_was_recorded_reads_the_usual_eight_weeks(make_user):
+    """Null ``manager_since``: the relationship predates the record (documented choice)."""
+    manager = make_user()
+    report = make_user(manager=manager, manager_since=None)
+    today = local_today(manager)
+    file_checkin(report, IsoWeek.of(today).shifted(-7), blockers="Two months ago")
+
+    (row,) = checkins.checkins_of_reports(manager=manager, today=today)
+
+    assert row.weeks[7].checkin is not None and not row.weeks[7].before_manager
+    assert row.readable_weeks == checkins.TEAM_WEEKS
+
+
+def test_a_manager_reads_the_weeks_not_over_when_they_took_over(make_user):
+    manager = make_user()
+    today = local_today(manager)
+    this_week = IsoWeek.of(today)
+    took_over = timezone.now() - timedelta(weeks=2)
+    report = make_user(manager=manager, manager_since=took_over)
+    for offset in range(8):
+        file_checkin(report, this_week.shifted(-offset), wants_one_on_one=offset == 3)
+
+    (row,) = checkins.checkins_of_reports(manager=manager, today=today)
+
+    report_zone = zoneinfo.ZoneInfo(report.time_zone)
+    took_over_week = IsoWeek.of(timezone.localtime(took_over, report_zone).date())
+    readable = [entry.week for entry in row.weeks if not entry.before_manager]
+    assert readable == [week for week in reversed(recent_weeks(today=today, count=8))
+                        if week >= took_over_week]  # fmt: skip
+    assert len(readable) == 3
+    assert all(entry.checkin is None for entry in row.weeks if entry.before_manager)
+    assert row.filed == 3
+    assert not row.wants_one_on_one  # asked three weeks ago, of the previous manager
+
+
+def test_a_week_belongs_to_whoever_managed_the_person_on_its_last_day_in_their_time_zone():
+    week = IsoWeek(2025, 13)  # Monday March 24 to Sunday March 30
+    auckland = "Pacific/Auckland"
+    sunday_night = datetime(2025, 3, 30, 23, 30, tzinfo=zoneinfo.ZoneInfo(auckland))
+    monday_morning = datetime(2025, 3, 31, 0, 30, tzinfo=zoneinfo.ZoneInfo(auckland))
+
+    assert not checkins.week_ended_before(week=week, moment=sunday_night, time_zone=auckland)
+    assert checkins.week_ended_before(week=week, moment=monday_morning, time_zone=auckland)
+    # The same moment is Sunday morning in New York: a report there can still file W13.
+    assert not checkins.week_ended_before(
+        week=week, moment=monday_morning, time_zone="America/New_York"
+    )
+    assert not checkins.week_ended_before(week=week, moment=None, time_zone=auckland)
+
+
 # --- The summary ---------------------------------------------------------------------------
 
 
@@ -458,10 +632,20 @@ def test_only_leaders_and_admins_see_the_summary(client_for, make_user, role):
     assert client_for(make_user(role)).get(SUMMARY_URL).status_code == 403
 
 
+def summary_row(page: str, week: IsoWeek) -> str:
+    """The summary table's row of ``week``; fails if the week is not shown."""
+    return page.split(f'<th scope="row">{week}</th>', 1)[1].split("</tr>", 1)[0]
+
+
+def set_anonymity_minimum(minimum: int) -> None:
+    OrganizationSettings.objects.update_or_create(id=1, defaults={"pulse_minimum_group": minimum})
+
+
 @pytest.mark.parametrize("role", [Role.LEADER, Role.ADMIN])
 def test_the_summary_shows_aggregates_without_names_or_answers(client_for, make_user, role):
     viewer = make_user(role, full_name="Viewer Person")
-    week = IsoWeek.of(local_today(viewer))
+    set_anonymity_minimum(3)
+    week = last_closed_week()
     names = ["Alice Energetic", "Bob Tired", "Cleo Connected"]
     for name, energy in zip(names, [2, 3, 5], strict=True):
         file_checkin(
@@ -477,7 +661,7 @@ def test_the_summary_shows_aggregates_without_names_or_answers(client_for, make_
 
     page = response.content.decode()
     assert response.status_code == 200
-    row = page.split(f"{week} <span", 1)[1].split("</tr>", 1)[0]
+    row = summary_row(page, week)
     assert "3 of " in row
     assert ">3.3<" in row  # average energy (2 + 3 + 5) / 3
     assert ">100 %<" in row  # boundaries not respected
@@ -488,15 +672,90 @@ def test_the_summary_shows_aggregates_without_names_or_answers(client_for, make_
 
 
 def test_the_summary_hides_averages_of_too_few_checkins(client_for, leader, make_user):
-    week = IsoWeek.of(local_today(leader))
+    week = last_closed_week()
     file_checkin(make_user(), week, energy=1, wants_one_on_one=True)
 
     page = client_for(leader).get(SUMMARY_URL).content.decode()
 
-    row = page.split(f"{week} <span", 1)[1].split("</tr>", 1)[0]
+    row = summary_row(page, week)
     assert "1 of " in row
     assert "Too few check-ins to show averages" in row
     assert ">1.0<" not in row
+
+
+def test_the_summary_needs_the_organizations_anonymity_minimum_of_checkins(
+    client_for, leader, make_user
+):
+    """Not a fixed three: an organization that asked for five gets five."""
+    set_anonymity_minimum(5)
+    week = last_closed_week()
+    for energy in (1, 2, 3, 4):
+        file_checkin(make_user(), week, energy=energy)
+    browser = client_for(leader)
+
+    row = summary_row(browser.get(SUMMARY_URL).content.decode(), week)
+    assert "4 of " in row
+    assert "Too few check-ins to show averages" in row
+    assert ">2.5<" not in row
+    page = browser.get(SUMMARY_URL).content.decode()
+    assert "fewer than 5 check-ins" in page
+
+    file_checkin(make_user(), week, energy=5)
+
+    row = summary_row(browser.get(SUMMARY_URL).content.decode(), week)
+    assert "5 of " in row and ">3.0<" in row
+
+
+def test_the_summary_never_shows_the_week_still_open(client_for, leader, make_user):
+    """Two reads a check-in apart would otherwise give that check-in away."""
+    set_anonymity_minimum(3)
+    this_week = IsoWeek.of(local_today(leader))
+    for energy in (2, 3, 4):
+        file_checkin(make_user(), this_week, energy=energy)
+    browser = client_for(leader)
+    before = browser.get(SUMMARY_URL).content.decode()
+
+    file_checkin(make_user(), this_week, energy=1)
+    after = browser.get(SUMMARY_URL).content.decode()
+
+    assert str(this_week) not in before and str(this_week) not in after
+    table = before.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert table == after.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
+def test_the_summary_waits_until_a_week_is_over_everywhere_on_earth(
+    client_for, leader, make_user, monkeypatch
+):
+    """Monday for the leader is still Sunday in UTC-12: last week is not over there yet."""
+    set_anonymity_minimum(3)
+    last_week = IsoWeek.of(local_today(leader)).shifted(-1)
+    week_before = last_week.shifted(-1)
+    for person in [make_user() for _ in range(3)]:
+        file_checkin(person, last_week, energy=1)
+        file_checkin(person, week_before, energy=5)
+    monkeypatch.setattr("health.weeks.closing_today", lambda now=None: last_week.sunday)
+
+    page = client_for(leader).get(SUMMARY_URL).content.decode()
+
+    assert str(last_week) not in page
+    assert ">5.0<" in summary_row(page, week_before)
+    assert ">1.0<" not in page
+
+
+def test_deactivating_someone_changes_no_average_of_the_summary(client_for, leader, make_user):
+    set_anonymity_minimum(3)
+    week = last_closed_week()
+    people = [make_user() for _ in range(4)]
+    for person, energy in zip(people, (1, 2, 4, 5), strict=True):
+        file_checkin(person, week, energy=energy)
+    browser = client_for(leader)
+    before = summary_row(browser.get(SUMMARY_URL).content.decode(), week)
+
+    people[0].is_active = False
+    people[0].save(update_fields=["is_active"])
+
+    assert summary_row(browser.get(SUMMARY_URL).content.decode(), week) == before
+    assert ">3.0<" in before
 
 
 # --- Tenants -------------------------------------------------------------------------------
@@ -508,8 +767,8 @@ def test_another_organizations_checkins_are_not_counted_or_shown(
     acme_manager = make_user(full_name="Acme Manager")
     acme_report = make_user(manager=acme_manager)
     week = IsoWeek.of(local_today(acme_manager))
-    for _ in range(3):
-        file_checkin(make_user(), week, blockers="acme-only blocker")
+    for _ in range(5):
+        file_checkin(make_user(), last_closed_week(), blockers="acme-only blocker")
     file_checkin(acme_report, week, blockers="acme-only blocker")
 
     connection.set_tenant(other_tenant)
@@ -520,7 +779,7 @@ def test_another_organizations_checkins_are_not_counted_or_shown(
     browser = client_for(globex_leader, organization=other_tenant)
 
     summary = browser.get(SUMMARY_URL).content.decode()
-    row = summary.split(f"{week} <span", 1)[1].split("</tr>", 1)[0]
+    row = summary_row(summary, last_closed_week())
     assert "0 of " in row
     for url in (CHECKIN_URL, TEAM_URL):
         assert "acme-only" not in browser.get(url).content.decode()
@@ -627,3 +886,21 @@ def test_the_week_boundary_is_the_users_own_monday(make_user):
 
     assert on_sunday.pk != on_monday.pk
     assert checkins.checkin_this_week(user=person, today=monday) == on_monday
+
+
+def test_in_the_demo_managers_read_their_reports_past_weeks():
+    """The demo's managers were set long ago (``manager_since``), so its history shows."""
+    from django_tenants.utils import schema_context
+
+    from psops import demo
+    from psops.accounts.models import User
+
+    demo.seed()
+
+    with schema_context("acme"):
+        leader = User.objects.get(email="leader@acme.test")
+        reports = checkins.checkins_of_reports(manager=leader, today=timezone.localdate())
+        assert {report.person.email for report in reports} >= {"consultant@acme.test"}
+        assert all(report.person.manager_since is not None for report in reports)
+        assert not any(entry.before_manager for report in reports for entry in report.weeks)
+        assert any(report.weeks[-1].checkin for report in reports)  # eight weeks ago

@@ -121,7 +121,15 @@ def test_evidence_as_of_a_past_day(client_for, leader, records):
 
 @pytest.mark.parametrize(
     "query",
-    ["?kind=bogus", "?lead=abc", "?period=0", "?as_of=yesterday", "?as_of=2999-01-01"],
+    [
+        "?kind=bogus",
+        "?lead=abc",
+        "?period=0",
+        "?as_of=yesterday",
+        "?as_of=2999-01-01",
+        "?as_of=0001-01-02",
+        "?as_of=1899-12-31",
+    ],
 )
 def test_a_bad_scope_gets_a_message_and_no_rows(client_for, leader, records, query):
     response = client_for(leader).get(EVIDENCE + query)
@@ -129,6 +137,23 @@ def test_a_bad_scope_gets_a_message_and_no_rows(client_for, leader, records, que
     assert response.status_code == 400
     assertContains(response, "cannot be shown", status_code=400)
     assertNotContains(response, "Login loop", status_code=400)
+
+
+@pytest.mark.parametrize("key", ["median_days_to_resolve", "team_energy", "scaling_breaches_90d"])
+def test_a_day_too_long_ago_gets_a_message_not_an_error(client_for, leader, key):
+    """Near date.min the window and the week arithmetic would overflow (a 500)."""
+    response = client_for(leader).get(f"/kpis/{key}/evidence/?as_of=0001-01-02&period=3650")
+
+    assertContains(response, "The day must be between 1900-01-01 and today", status_code=400)
+
+
+def test_the_earliest_day_still_works(client_for, leader):
+    response = client_for(leader).get(
+        "/kpis/median_days_to_resolve/evidence/?as_of=1900-01-01&period=3650"
+    )
+
+    assertContains(response, "1900-01-01")
+    assert response.status_code == 200
 
 
 def test_a_team_kpi_ignores_the_lead_and_says_so(client_for, leader):

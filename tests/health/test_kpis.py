@@ -514,6 +514,31 @@ def test_the_last_closed_week_is_the_one_before_the_day_asked_about():
     assert last_closed_week(date(2025, 3, 30)) == IsoWeek(2025, 12)  # a Sunday: W13 not over
 
 
+def test_the_last_closed_week_is_over_everywhere_not_only_where_the_reader_is(tenant, monkeypatch):
+    """Monday March 31 for a reader in Berlin is still Sunday March 30 in UTC-12.
+
+    Until W13 is over there too, people can still file (and change) W13 check-ins, and
+    two reads of the tile a check-in apart would give that check-in away.
+    """
+    people = [person(Role.CONSULTANT) for _ in range(5)]
+    for user in people:
+        checkin(user, W13, energy=5)
+    for user in people[:4]:
+        checkin(user, W13.shifted(-1), energy=2)
+    monkeypatch.setattr("health.weeks.closing_today", lambda now=None: date(2025, 3, 30))
+
+    assert last_closed_week(AS_OF) == IsoWeek(2025, 12)
+    assert value("team_energy") is None  # W12: four check-ins, below the minimum
+    assert "2025-W12" in evidence("team_energy").explanation
+    assert value("checkin_participation") == Decimal("80.0")  # W12: four of five filed
+
+    monkeypatch.setattr("health.weeks.closing_today", lambda now=None: date(2025, 3, 31))
+
+    assert last_closed_week(AS_OF) == W13
+    assert value("team_energy") == Decimal("5.0")
+    assert value("checkin_participation") == Decimal("100.0")
+
+
 def test_participation_is_of_active_leaders_consultants_and_sales_in_the_last_week(tenant):
     leader = person(Role.LEADER, team="Delivery")
     filed = person(Role.CONSULTANT, team="Delivery")
@@ -528,10 +553,58 @@ def test_participation_is_of_active_leaders_consultants_and_sales_in_the_last_we
 
     # Leader, two consultants and the sales rep; the leader and one consultant filed.
     assert value("checkin_participation") == Decimal("50.0")
-    rows = evidence("checkin_participation").rows
-    assert rows == [["Delivery", 3, 2, "66.7%"], ["Sales", 1, 0, "0%"]]
+    # Four people, fewer than the anonymity minimum of five: the total only.
+    assert evidence("checkin_participation").rows == [["All teams", 4, 2, "50%"]]
     # On 2025-03-24 the week asked about is W12: only "missed" filed then.
     assert value("checkin_participation", as_of=date(2025, 3, 24)) == Decimal("25.0")
+
+
+def test_participation_evidence_folds_teams_below_the_anonymity_minimum(tenant):
+    """A team of one would say whether that person filed: small teams go together."""
+    assert OrganizationSettings.current().pulse_minimum_group == 5
+    delivery = [person(Role.CONSULTANT, team="Delivery") for _ in range(5)]
+    sales = [person(Role.SALES, team="Sales") for _ in range(3)]
+    solo = person(Role.CONSULTANT, team="Solo")
+    no_team = person(Role.LEADER, team="")
+    for user in (*delivery[:3], sales[0], solo):
+        checkin(user, W13)
+
+    shown = evidence("checkin_participation")
+
+    assert shown.rows == [
+        ["Delivery", 5, 3, "60%"],
+        ["Other teams", 5, 2, "40%"],  # Sales (3), Solo (1) and the leader without a team
+    ]
+    assert "Solo" not in str(shown.rows) and "Sales" not in str(shown.rows)
+    assert "Teams of fewer than 5 people" in shown.explanation
+    assert value("checkin_participation") == Decimal("50.0")
+    assert no_team.team == ""
+
+
+def test_participation_evidence_shows_no_team_when_the_rest_could_be_subtracted(tenant):
+    """Delivery shown on its own would leave Solo's one person as the total minus Delivery."""
+    for _ in range(5):
+        checkin(person(Role.CONSULTANT, team="Delivery"), W13)
+    person(Role.CONSULTANT, team="Solo")
+
+    shown = evidence("checkin_participation")
+
+    assert shown.rows == [["All teams", 6, 5, "83.3%"]]
+    assert "only the total is shown" in shown.explanation
+
+
+def test_participation_evidence_uses_the_organizations_minimum(tenant):
+    settings_row = OrganizationSettings.current()
+    settings_row.pulse_minimum_group = 3
+    settings_row.save()
+    for team in ("Delivery", "Sales"):
+        for _ in range(3):
+            checkin(person(Role.CONSULTANT, team=team), W13)
+
+    assert evidence("checkin_participation").rows == [
+        ["Delivery", 3, 3, "100%"],
+        ["Sales", 3, 3, "100%"],
+    ]
 
 
 def test_team_kpis_ignore_lead_and_kind(tenant):
@@ -556,13 +629,53 @@ def test_team_energy_averages_last_weeks_checkins_from_the_anonymity_minimum(ten
     checkin(people[4], W13, energy=4)
 
     assert value("team_energy") == Decimal("3.6")  # 18 / 5
-    assert evidence("team_energy").rows == [
-        ["1 drained", 0],
-        ["2", 1],
-        ["3", 1],
-        ["4", 2],
-        ["5 full of energy", 1],
-    ]
+    # The average and its count: no count per score, from which a change would tell.
+    assert evidence("team_energy").rows == [[5, "3.6 of 5"]]
+
+
+def test_team_energy_does_not_move_when_someone_is_deactivated(tenant):
+    """One population, every check-in of the week: deactivating a person and reloading
+    must not give their score away (by the average moving, or vanishing below the
+    minimum)."""
+    people = [person(Role.CONSULTANT, team="Delivery") for _ in range(6)]
+    for user, energy in zip(people, (4, 4, 4, 4, 4, 1), strict=True):
+        checkin(user, W13, energy=energy)
+    before = (value("team_energy"), evidence("team_energy"))
+
+    people[5].is_active = False
+    people[5].save(update_fields=["is_active"])
+
+    assert (value("team_energy"), evidence("team_energy")) == before
+    assert before[0] == Decimal("3.5")  # 21 / 6
+
+    for user in people[1:5]:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+
+    assert value("team_energy") == Decimal("3.5")  # still six check-ins, not one
+
+
+def test_team_energy_evidence_has_no_breakdown_by_score_or_team(tenant):
+    for team in ("Delivery", "Sales"):
+        for energy in (1, 2, 3, 4, 5):
+            checkin(person(Role.CONSULTANT, team=team), W13, energy=energy)
+
+    shown = evidence("team_energy")
+
+    assert shown.columns == ["Check-ins", "Average energy"]
+    assert shown.rows == [[10, "3 of 5"]]
+    assert "Delivery" not in shown.explanation and "Sales" not in shown.explanation
+
+
+def test_team_energy_needs_the_organizations_anonymity_minimum(tenant):
+    settings_row = OrganizationSettings.current()
+    settings_row.pulse_minimum_group = 7
+    settings_row.save()
+    for _ in range(6):
+        checkin(person(Role.CONSULTANT), W13, energy=4)
+
+    assert value("team_energy") is None
+    assert "only from 7 check-ins" in evidence("team_energy").explanation
 
 
 # --- Status against target -------------------------------------------------------------------

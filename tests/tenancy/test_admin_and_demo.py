@@ -1,9 +1,11 @@
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from django.conf import settings
+from django.contrib import admin
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -62,6 +64,57 @@ def test_a_tenant_admin_cannot_see_organizations_in_the_tenant_admin(client_for,
     assert "Organizations" not in index.content.decode()
     assert client.get("/admin/tenancy/organization/").status_code == 403
     assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def _tenant_model_admin_urls() -> list[str]:
+    """The admin's list page of every model whose rows live in an organization's schema."""
+    tenant_only_apps = {"accounts", "engagements", "handoffs", "health"}
+    return sorted(
+        f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        for model in admin.site._registry
+        if model._meta.app_label in tenant_only_apps
+    )
+
+
+TENANT_MODEL_ADMIN_URLS = _tenant_model_admin_urls()
+
+
+def test_every_organizations_model_is_covered():
+    assert {
+        "/admin/accounts/user/",
+        "/admin/accounts/invitation/",
+        "/admin/engagements/client/",
+        "/admin/handoffs/handoffpacket/",
+        "/admin/health/kpitarget/",
+        "/admin/health/kpisnapshot/",
+    } <= set(TENANT_MODEL_ADMIN_URLS)
+
+
+@pytest.mark.parametrize("url", TENANT_MODEL_ADMIN_URLS)
+def test_an_operator_on_the_public_host_is_refused_an_organizations_models(operator, url):
+    # The public schema has none of these tables (or only the operators' own people):
+    # a refusal, not "relation does not exist".
+    for page in ("", "add/", "1/change/", "1/delete/", "1/history/"):
+        assert operator.get(url + page).status_code == 403, url + page
+
+
+def test_the_public_admin_lists_only_the_operators_models(operator):
+    index = operator.get("/admin/")
+
+    assert index.status_code == 200
+    linked = set(re.findall(r'href="(/admin/[a-z_]+/[a-z_]+/)"', index.content.decode()))
+    assert "/admin/tenancy/organization/" in linked
+    assert linked.isdisjoint(TENANT_MODEL_ADMIN_URLS)
+    for app in ("accounts", "engagements", "handoffs", "health"):
+        assert operator.get(f"/admin/{app}/").status_code == 404
+
+
+@pytest.mark.parametrize("url", TENANT_MODEL_ADMIN_URLS)
+def test_a_tenant_admin_sees_them_on_the_organizations_host(client_for, admin_user, url):
+    client = client_for(admin_user)
+
+    assert client.get(url).status_code == 200
+    assert f'href="{url}"' in client.get("/admin/").content.decode()
 
 
 def test_non_admin_roles_cannot_enter_the_tenant_admin(client_for, leader):
