@@ -43,8 +43,19 @@ class HandoffPacketAdmin(TenantOnlyAdmin):
     list_filter = ["status", "engagement_kind"]
     search_fields = ["deal_name", "crm_id", "client__name", "new_client_name"]
     list_select_related = ["client", "filed_by"]
-    raw_id_fields = ["client", "filed_by", "assigned_reviewer", "engagement"]
-    readonly_fields = ["sow_filename"]
+    raw_id_fields = ["client", "filed_by", "assigned_reviewer"]
+    # The review workflow (submission, rounds, decisions, acceptance) happens in
+    # the app, where it is checked and recorded; here it is only shown.
+    readonly_fields = [
+        "sow_filename",
+        "status",
+        "review_round",
+        "first_submitted_at",
+        "submitted_at",
+        "decided_at",
+        "rejection_reason",
+        "engagement",
+    ]
     inlines = [StakeholderInline, ItemInline]
 
     def save_model(self, request, obj, form, change):

@@ -53,6 +53,11 @@ class UserAdmin(TenantOnlyAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_add_permission(self, request):
+        # People join through invitations (Settings > Users), which let them set
+        # their own password.
+        return False
+
 
 @admin.register(Invitation)
 class InvitationAdmin(TenantOnlyAdmin):

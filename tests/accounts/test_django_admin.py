@@ -102,3 +102,15 @@ class TestDeleting:
         assert "delete_selected" not in listing.content.decode()
         assert posted.status_code in (200, 302)
         assert User.objects.filter(pk=consultant.pk).exists()
+
+
+def test_people_cannot_be_added_in_the_django_admin(client_for, admin_user):
+    from psops.accounts.models import User
+
+    before = User.objects.count()
+    client = client_for(admin_user)
+
+    assert client.get("/admin/accounts/user/add/").status_code == 403
+    response = client.post("/admin/accounts/user/add/", {"email": "sneaky@acme.test"})
+    assert response.status_code == 403
+    assert User.objects.count() == before

@@ -256,3 +256,18 @@ class TestDownloading:
 
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_review_workflow_cannot_be_changed_in_the_django_admin(client_for, admin_user):
+    from handoffs.models import HandoffPacket
+    from tests.handoffs.factories import HandoffPacketFactory
+
+    packet = HandoffPacketFactory(submitted=True)
+    page = client_for(admin_user).get(f"/admin/handoffs/handoffpacket/{packet.pk}/change/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="status"' not in html
+    assert 'name="review_round"' not in html
+    assert 'name="engagement"' not in html
+    assert HandoffPacket.objects.get(pk=packet.pk).status == HandoffPacket.Status.SUBMITTED
