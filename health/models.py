@@ -196,3 +196,83 @@ class OneOnOnePrivateNote(models.Model):
 
     def __str__(self) -> str:
         return "Private note"
+
+
+class Risk(models.Model):
+    """Something the scans found before it became a crisis.
+
+    At most one unresolved risk per kind and subject (a database constraint); a scan
+    that finds the same condition again only refreshes ``last_seen``. A risk with
+    ``private_to`` (overload) is shown to that person only, never on shared pages.
+    """
+
+    class Kind(models.TextChoices):
+        SCALING = "scaling", "Scaling"
+        OVERDUE_FOLLOWUP = "overdue_followup", "Overdue follow-up"
+        STUCK_REVIEW = "stuck_review", "Stuck handoff review"
+        STALE_ENGAGEMENT = "stale_engagement", "Stale engagement"
+        OVERLOAD = "overload", "Overload"
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+        CRITICAL = "critical", "Critical"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    # "<model>:<id>", e.g. "painpoint:12": what the risk is about.
+    subject_key = models.CharField(max_length=100)
+    title = models.CharField(max_length=300)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    evidence = models.TextField()
+    projected_date = models.DateField(null=True, blank=True)
+    engagement = models.ForeignKey(
+        "engagements.Engagement",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="risks",
+    )
+    private_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledgement_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        indexes = [models.Index(fields=["status", "kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject_key"],
+                condition=~Q(status="resolved"),
+                name="risk_one_unresolved_per_kind_and_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="resolved", resolved_at__isnull=False) | ~Q(status="resolved"),
+                name="risk_resolved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

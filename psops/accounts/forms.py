@@ -100,4 +100,10 @@ class UserEditForm(forms.Form):
 class OrganizationSettingsForm(forms.ModelForm):
     class Meta:
         model = OrganizationSettings
-        fields = ["review_sla_business_days", "pulse_minimum_group"]
+        fields = [
+            "review_sla_business_days",
+            "pulse_minimum_group",
+            "scaling_horizon_days",
+            "followup_escalation_days",
+            "stale_engagement_days",
+        ]

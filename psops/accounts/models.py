@@ -189,6 +189,25 @@ class OrganizationSettings(models.Model):
         help_text="Anonymous pulse results are shown only for groups with at least this many "
         "answers (3 at the lowest).",
     )
+    scaling_horizon_days = models.PositiveSmallIntegerField(
+        "scaling risk horizon (days)",
+        default=180,
+        validators=[MinValueValidator(7), MaxValueValidator(730)],
+        help_text="A scaling pain point projected to reach capacity within this many days "
+        "raises a risk.",
+    )
+    followup_escalation_days = models.PositiveSmallIntegerField(
+        "follow-up escalation (days overdue)",
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text="A follow-up overdue by more than this is escalated to the engagement lead "
+        "and the PS leaders.",
+    )
+    stale_engagement_days = models.PositiveSmallIntegerField(
+        "stale engagement (days without activity)",
+        default=21,
+        validators=[MinValueValidator(3), MaxValueValidator(180)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -205,3 +224,30 @@ class OrganizationSettings(models.Model):
     def current(cls) -> "OrganizationSettings":
         settings_row, _ = cls.objects.get_or_create(id=1)
         return settings_row
+
+
+class Notification(models.Model):
+    """An in-app notice for one person (risks, escalations); mirrored by email."""
+
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    # What raised it, so that a scan running again does not notify twice.
+    source_key = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "source_key"],
+                condition=~models.Q(source_key=""),
+                name="notification_once_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
