@@ -40,6 +40,8 @@ TEAM_MEMBERS = [
     ("Noah Kim", "Sales"),
     ("Grace Osei", "Sales"),
 ]
+# Active demo engagements left without activity (acme, globex).
+STALE_ENGAGEMENTS = ("Northwind ongoing success", "Soylent ongoing success")
 TEAMS = {"leader": "Leadership", "admin": "Leadership", "consultant": "Delivery", "sales": "Sales"}
 BLOCKERS = [
     "Waiting on client VPN access",
@@ -160,3 +162,16 @@ def seed_tenant(*, organization, users) -> None:
     from health.snapshots import kpi_snapshots_backfill
 
     kpi_snapshots_backfill(days=WEEKS * 7, until=today)
+
+    # One active engagement that nobody has touched for a month: the stale-engagement case.
+    from engagements.models import Activity
+
+    month_ago = timezone.now() - timedelta(days=30)
+    Activity.objects.filter(
+        engagement__name__in=STALE_ENGAGEMENTS, occurred_at__gt=month_ago
+    ).update(occurred_at=month_ago)
+
+    # Risks of every kind on the first page view, rather than 15 minutes later.
+    from health.risks import risk_scans_run
+
+    risk_scans_run(now=timezone.now())

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "psops.accounts.context_processors.navigation",
+                "psops.accounts.context_processors.unread_notifications",
             ],
             "loaders": [
                 (
@@ -184,6 +186,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "kpi-snapshots": {"task": "health.tasks_kpis.snapshot_kpis", "schedule": timedelta(hours=24)},
     "pulse-publish": {"task": "health.tasks_pulse.pulse_publish", "schedule": timedelta(hours=1)},
+    # Monday morning, in each organization (psops.scheduler); idempotent per ISO week.
+    "weekly-digest": {
+        "task": "health.tasks_digest.weekly_digest",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+    },
+    "risk-scans": {
+        "task": "health.tasks_risks.run_risk_scans",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # --- Sessions, authentication, passwords -------------------------------------------------

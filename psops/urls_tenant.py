@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("health.urls_kpis")),
     path("", include("health.urls_checkins")),
     path("", include("health.urls_pulse")),
+    path("", include("health.urls_risks")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

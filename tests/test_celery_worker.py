@@ -173,3 +173,71 @@ def test_beat_fans_a_job_out_to_every_customer_tenant_on_a_real_worker(worker):
                 f'DELETE FROM "{schema}".django_session'
                 " WHERE session_key LIKE 'expired-%%' OR session_key LIKE 'live-%%'"
             )
+
+
+@pytest.mark.worker
+@pytest.mark.django_db
+def test_scheduled_risk_scans_raise_each_tenants_risks_in_its_own_schema(worker):
+    from psops.scheduler import TenantScheduler
+
+    schemas = {"acme": "Acme stale rollout", "globex": "Globex stale rollout"}
+    settings_existed = {
+        schema: bool(committed(f'SELECT 1 FROM "{schema}".accounts_organizationsettings'))
+        for schema in schemas
+    }
+    engagement_ids = {}
+    for schema, name in schemas.items():
+        # An active engagement created two months ago with no activity since: stale.
+        (client_id,) = committed(
+            f'INSERT INTO "{schema}".engagements_client'
+            " (name, industry, segment, notes, created_at, updated_at)"
+            " VALUES (%s, '', '', '', now(), now()) RETURNING id",
+            [f"{name} client"],
+        )[0]
+        (engagement_ids[schema],) = committed(
+            f'INSERT INTO "{schema}".engagements_engagement'
+            " (name, kind, status, created_at, updated_at, client_id)"
+            " VALUES (%s, 'implementation', 'active', now() - interval '60 days', now(), %s)"
+            " RETURNING id",
+            [name, client_id],
+        )[0]
+
+    def risks(schema):
+        return set(
+            committed(
+                f'SELECT subject_key, title, status FROM "{schema}".health_risk'
+                " WHERE kind = 'stale_engagement'"
+            )
+        )
+
+    try:
+        scheduler = TenantScheduler(app=celery_app, lazy=True)
+        scheduler.setup_schedule()
+        entry = scheduler.schedule["risk-scans@__all_tenants_only__"]
+        entry.options["queue"] = worker
+        scheduler.apply_entry(entry)
+
+        found = {}
+        for _ in range(240):
+            found = {schema: risks(schema) for schema in schemas}
+            if all(found.values()):
+                break
+            time.sleep(0.25)
+
+        for schema, name in schemas.items():
+            assert found[schema] == {
+                (
+                    f"engagement:{engagement_ids[schema]}",
+                    f"No activity on {name} ({name} client)",
+                    "open",
+                )
+            }
+    finally:
+        for schema, name in schemas.items():
+            committed(f'DELETE FROM "{schema}".health_risk')
+            committed(f'DELETE FROM "{schema}".engagements_engagement WHERE name = %s', [name])
+            committed(
+                f'DELETE FROM "{schema}".engagements_client WHERE name = %s', [f"{name} client"]
+            )
+            if not settings_existed[schema]:
+                committed(f'DELETE FROM "{schema}".accounts_organizationsettings')

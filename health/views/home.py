@@ -20,6 +20,7 @@ from health.charts import horizontal_bars_svg
 from health.checkins import checkin_this_week
 from health.kpis import KpiScope, kpi_tiles
 from health.pulse import pulse_dashboard_summary
+from health.risk_queries import open_risks_for_dashboard
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, role_required, user_has_role
 
@@ -71,7 +72,10 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         )
     overdue_count, overdue = dashboards.overdue_followups(filters=filters, today=today)
     queue = review_queue(today=today)
+    risk_count, risks = open_risks_for_dashboard()
     context = {
+        "risks": risks,
+        "risk_count": risk_count,
         "filters": filters,
         "tiles": kpi_tiles(as_of=today, scope=scope, today=today),
         "engagements_by_kind": by_kind,

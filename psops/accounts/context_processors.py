@@ -1,4 +1,5 @@
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, user_has_role
@@ -10,6 +11,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Handoffs", "handoffs:packet_list", ALL_ROLES),
     ("Clients", "engagements:client_list", SERVICES_ROLES),
     ("Enablement", "handoffs:report", (Role.LEADER, Role.ADMIN)),
+    ("Risks", "risks:risk_list", SERVICES_ROLES),
     ("My follow-ups", "engagements:followups_mine", SERVICES_ROLES),
     ("Check-in", "checkins:checkin", ALL_ROLES),
     ("1:1s", "checkins:one_on_one_list", ALL_ROLES),
@@ -46,3 +48,18 @@ def navigation(request):
     if matches:
         max(matches, key=lambda item: len(item["url"]))["active"] = True
     return {"navigation": items, "organization": tenant}
+
+
+def unread_notifications(request):
+    """The bell's count in the top bar: one query, for a signed-in user on a tenant host."""
+    tenant = getattr(request, "tenant", None)
+    user = getattr(request, "user", None)
+    if tenant is None or tenant.is_public or user is None or not user.is_authenticated:
+        return {}
+    from psops.accounts.models import Notification
+
+    # Lazy, so that a page that never shows the top bar (htmx partials) costs no query.
+    def count() -> int:
+        return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+    return {"unread_notifications": SimpleLazyObject(count)}

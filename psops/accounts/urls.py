@@ -1,6 +1,6 @@
 from django.urls import path
 
-from psops.accounts import views
+from psops.accounts import views, views_notifications
 
 app_name = "accounts"
 
@@ -15,6 +15,17 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("notifications/", views_notifications.notification_list, name="notification_list"),
+    path(
+        "notifications/read-all/",
+        views_notifications.notification_mark_all_read,
+        name="notification_mark_all_read",
+    ),
+    path(
+        "notifications/<int:notification_id>/read/",
+        views_notifications.notification_mark_read,
+        name="notification_mark_read",
+    ),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/users/", views.user_list, name="user_list"),
     path("settings/organization/", views.organization_settings, name="organization_settings"),

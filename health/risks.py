@@ -1,0 +1,437 @@
+"""Risk scans: set-based checks over one tenant that raise, refresh and resolve ``Risk`` rows.
+
+Each scan computes its *findings* -- ``{subject_key: Finding}`` -- with a fixed number
+of queries whatever the number of rows examined, then ``_risks_sync`` reconciles them
+with the unresolved risks of that kind in one transaction:
+
+- a finding without an unresolved risk creates one (``first_seen = last_seen = now``);
+- a finding whose title, severity, evidence, projected date, engagement or privacy
+  changed updates its risk and ``last_seen``. An unchanged finding is left alone, except
+  that ``last_seen`` is refreshed once it is an hour old: a scan that runs again within
+  the hour therefore changes nothing at all (the idempotence the tests check), while
+  "last seen" on a long-standing risk is never more than an hour stale;
+- an unresolved risk no longer found is resolved (``resolved_at = now``), one UPDATE.
+
+Notifications carry a ``source_key`` such as ``risk:<id>:owner``; a second run finds
+the key already notified and notifies nobody.
+
+Privacy: an overload risk has ``private_to`` set to the person's manager. Any listing
+shown to more than that one person must filter ``Q(private_to__isnull=True) |
+Q(private_to=user)``; shared dashboards must exclude ``private_to__isnull=False``
+entirely. Overload is read from *named* check-ins only; anonymous pulse answers are
+never used for anything about an individual.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Max, Prefetch, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
+from engagements.projections import ProjectionState, capacity_projection
+from handoffs.models import HandoffPacket
+from handoffs.selectors import business_days_between
+from health.models import Risk
+from health.weeks import closed_weeks
+from psops.accounts.models import Notification, OrganizationSettings, Role, User
+from psops.mail import email_send_after_commit
+
+LAST_SEEN_REFRESH = timedelta(hours=1)
+OVERLOAD_WEEKS = 3
+CHANGEABLE_FIELDS = (
+    "title",
+    "severity",
+    "evidence",
+    "projected_date",
+    "engagement_id",
+    "private_to_id",
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    title: str
+    severity: str
+    evidence: str
+    projected_date: date | None = None
+    engagement_id: int | None = None
+    private_to_id: int | None = None
+
+
+@dataclass
+class SyncResult:
+    created: list[Risk]
+    updated: list[Risk]
+    resolved: int
+    # Every unresolved risk after the sync, by subject key (for notifications).
+    current: dict[str, Risk]
+
+
+@transaction.atomic
+def _risks_sync(*, kind: str, findings: dict[str, Finding], now: datetime) -> SyncResult:
+    """Reconcile ``findings`` with the unresolved risks of ``kind``: three queries at most
+    (read, bulk create, bulk update) plus one UPDATE for those resolved."""
+    existing = {
+        risk.subject_key: risk
+        for risk in Risk.objects.select_for_update()
+        .filter(kind=kind)
+        .exclude(status=Risk.Status.RESOLVED)
+    }
+    created, updated = [], []
+    for subject_key, finding in findings.items():
+        risk = existing.get(subject_key)
+        if risk is None:
+            created.append(
+                Risk(
+                    kind=kind,
+                    subject_key=subject_key,
+                    first_seen=now,
+                    last_seen=now,
+                    **finding.__dict__,
+                )
+            )
+            continue
+        changed = any(getattr(risk, f) != getattr(finding, f) for f in CHANGEABLE_FIELDS)
+        if changed or now - risk.last_seen >= LAST_SEEN_REFRESH:
+            for field in CHANGEABLE_FIELDS:
+                setattr(risk, field, getattr(finding, field))
+            risk.last_seen = now
+            updated.append(risk)
+    if created:
+        created = Risk.objects.bulk_create(created)
+    if updated:
+        Risk.objects.bulk_update(updated, [*CHANGEABLE_FIELDS, "last_seen"])
+    gone = [risk.pk for key, risk in existing.items() if key not in findings]
+    resolved = 0
+    if gone:
+        resolved = Risk.objects.filter(pk__in=gone).update(
+            status=Risk.Status.RESOLVED, resolved_at=now
+        )
+    current = {key: risk for key, risk in existing.items() if key in findings}
+    current.update({risk.subject_key: risk for risk in created})
+    return SyncResult(created=created, updated=updated, resolved=resolved, current=current)
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient: User
+    source_key: str
+    title: str
+    body: str
+    url: str = ""
+
+
+def _notify_all(notices: list[Notice]) -> list[Notification]:
+    """``psops.notifications.notify`` for many notices at once: two queries however many.
+
+    Same rule as ``notify``: each recipient hears once per ``source_key``; inactive
+    people are skipped; each new notification is mirrored by an email after commit.
+    """
+    notices = [n for n in notices if n.recipient.is_active]
+    if not notices:
+        return []
+    keys = {n.source_key for n in notices}
+    already = set(
+        Notification.objects.filter(
+            source_key__in=keys, recipient_id__in={n.recipient.pk for n in notices}
+        ).values_list("recipient_id", "source_key")
+    )
+    fresh, seen = [], set()
+    for notice in notices:
+        pair = (notice.recipient.pk, notice.source_key)
+        if pair in already or pair in seen:
+            continue
+        seen.add(pair)
+        fresh.append(notice)
+    created = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=n.recipient,
+                title=n.title[:300],
+                body=n.body,
+                url=n.url,
+                source_key=n.source_key,
+            )
+            for n in fresh
+        ],
+        ignore_conflicts=True,
+    )
+    for notice in fresh:
+        email_send_after_commit(
+            to=[notice.recipient.email],
+            subject_template="notifications/email_subject.txt",
+            body_template="notifications/email_body.txt",
+            context={"title": notice.title, "body": notice.body, "url": notice.url},
+        )
+    return created
+
+
+def _leaders() -> list[User]:
+    return list(User.objects.filter(role=Role.LEADER, is_active=True))
+
+
+def _today(now: datetime) -> date:
+    return timezone.localdate(now)
+
+
+# --- Scaling -----------------------------------------------------------------------------
+
+
+def _scaling_severity(days: int) -> str:
+    if days < 30:
+        return Risk.Severity.CRITICAL
+    if days < 90:
+        return Risk.Severity.HIGH
+    return Risk.Severity.MEDIUM
+
+
+def risk_scan_scaling(*, now: datetime) -> SyncResult:
+    """Open scaling pain points projected to reach capacity within the tenant's horizon.
+
+    Severity rises as the date nears (under 30 days: critical). A deferred or declined
+    recommendation for the pain point is named in the evidence, with its date, who
+    decided and why: the leader reading the risk sees that a fix was offered.
+    """
+    today = _today(now)
+    horizon = OrganizationSettings.current().scaling_horizon_days
+    pain_points = PainPoint.objects.filter(
+        category=PainPoint.Category.SCALING, status__in=PainPoint.OPEN_STATUSES
+    ).prefetch_related(
+        Prefetch(
+            "recommendations",
+            queryset=Recommendation.objects.filter(status__in=Recommendation.NEEDS_REASON).order_by(
+                "-proposed_on", "-id"
+            ),
+            to_attr="turned_down",
+        )
+    )
+    findings = {}
+    for pain_point in pain_points:
+        projection = capacity_projection(
+            current=pain_point.current_value,
+            capacity=pain_point.capacity,
+            monthly_growth_pct=pain_point.monthly_growth_pct,
+            today=today,
+        )
+        if projection.state is ProjectionState.NOT_WITHIN_HORIZON:
+            continue
+        days = projection.days_from(today)
+        if days > horizon:
+            continue
+        unit = f" {pain_point.metric_unit}" if pain_point.metric_unit else ""
+        lines = [
+            f"{pain_point.metric_name}: {pain_point.current_value:,}{unit} of "
+            f"{pain_point.capacity:,}{unit} capacity, growing "
+            f"{pain_point.monthly_growth_pct}% a month; {projection.text} "
+            f"({days} days)."
+        ]
+        for recommendation in pain_point.turned_down:
+            who = recommendation.decided_by or "the client"
+            lines.append(
+                f"Fix proposed {recommendation.proposed_on.isoformat()} "
+                f"(“{recommendation.title}”), {recommendation.get_status_display().lower()} "
+                f"by {who}: {recommendation.decision_reason}"
+            )
+        findings[f"painpoint:{pain_point.pk}"] = Finding(
+            title=f"{pain_point.title}: capacity reached around "
+            f"{projection.reached_on.isoformat()}",
+            severity=_scaling_severity(days),
+            evidence="\n".join(lines),
+            projected_date=projection.reached_on,
+            engagement_id=pain_point.engagement_id,
+        )
+    return _risks_sync(kind=Risk.Kind.SCALING, findings=findings, now=now)
+
+
+# --- Overdue follow-ups ------------------------------------------------------------------
+
+
+def risk_scan_overdue_followups(*, now: datetime) -> SyncResult:
+    """Open follow-ups past their due date: the owner is told; past the tenant's
+    escalation days the engagement lead and the PS leaders are told too. Done or
+    cancelled resolves the risk."""
+    today = _today(now)
+    escalation_days = OrganizationSettings.current().followup_escalation_days
+    followups = list(
+        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_on__lt=today).select_related(
+            "owner", "engagement", "engagement__lead"
+        )
+    )
+    findings, by_key = {}, {}
+    for followup in followups:
+        days = (today - followup.due_on).days
+        escalated = days > escalation_days
+        key = f"followup:{followup.pk}"
+        by_key[key] = (followup, escalated)
+        evidence = (
+            f"Due {followup.due_on.isoformat()}, {days} days overdue; owner "
+            f"{followup.owner.display_name}; engagement {followup.engagement.name}."
+        )
+        if escalated:
+            evidence += f" Escalated: more than {escalation_days} days overdue."
+        findings[key] = Finding(
+            title=f"Follow-up overdue: {followup.title}",
+            severity=Risk.Severity.HIGH if escalated else Risk.Severity.MEDIUM,
+            evidence=evidence,
+            engagement_id=followup.engagement_id,
+        )
+    leaders = _leaders() if any(escalated for _, escalated in by_key.values()) else []
+    with transaction.atomic():
+        result = _risks_sync(kind=Risk.Kind.OVERDUE_FOLLOWUP, findings=findings, now=now)
+        notices = []
+        for key, (followup, escalated) in by_key.items():
+            risk = result.current[key]
+            notices.append(
+                Notice(followup.owner, f"risk:{risk.pk}:owner", risk.title, risk.evidence)
+            )
+            if escalated:
+                recipients = {u.pk: u for u in leaders}
+                if followup.engagement.lead:
+                    recipients[followup.engagement.lead.pk] = followup.engagement.lead
+                notices += [
+                    Notice(
+                        u, f"risk:{risk.pk}:escalated", f"Escalated: {risk.title}", risk.evidence
+                    )
+                    for u in recipients.values()
+                ]
+        _notify_all(notices)
+    return result
+
+
+# --- Stuck handoff reviews ---------------------------------------------------------------
+
+
+def risk_scan_stuck_reviews(*, now: datetime) -> SyncResult:
+    """Submitted handoff packets older than the review SLA (business days): leaders are told."""
+    today = _today(now)
+    sla = OrganizationSettings.current().review_sla_business_days
+    packets = HandoffPacket.objects.filter(
+        status=HandoffPacket.Status.SUBMITTED, submitted_at__isnull=False
+    ).select_related("assigned_reviewer")
+    findings = {}
+    for packet in packets:
+        age = business_days_between(timezone.localdate(packet.submitted_at), today)
+        if age <= sla:
+            continue
+        reviewer = packet.assigned_reviewer.display_name if packet.assigned_reviewer else "nobody"
+        findings[f"handoff:{packet.pk}"] = Finding(
+            title=f"Handoff review stuck: {packet.deal_name}",
+            severity=Risk.Severity.HIGH if age > 2 * sla else Risk.Severity.MEDIUM,
+            evidence=f"Submitted {timezone.localdate(packet.submitted_at).isoformat()}, "
+            f"waiting {age} business days (SLA {sla}); reviewer: {reviewer}.",
+        )
+    with transaction.atomic():
+        result = _risks_sync(kind=Risk.Kind.STUCK_REVIEW, findings=findings, now=now)
+        leaders = _leaders() if result.current else []
+        _notify_all(
+            [
+                Notice(leader, f"risk:{risk.pk}:leaders", risk.title, risk.evidence)
+                for risk in result.current.values()
+                for leader in leaders
+            ]
+        )
+    return result
+
+
+# --- Stale engagements -------------------------------------------------------------------
+
+
+def risk_scan_stale_engagements(*, now: datetime) -> SyncResult:
+    """Active engagements with no timeline activity for the tenant's stale days (21).
+
+    An engagement without any activity counts from its creation.
+    """
+    stale_days = OrganizationSettings.current().stale_engagement_days
+    cutoff = now - timedelta(days=stale_days)
+    engagements = (
+        Engagement.objects.filter(status=Engagement.Status.ACTIVE)
+        .annotate(last_activity=Coalesce(Max("activities__occurred_at"), "created_at"))
+        .filter(last_activity__lt=cutoff)
+        .select_related("client")
+    )
+    findings = {}
+    for engagement in engagements:
+        last = timezone.localdate(engagement.last_activity)
+        days = (_today(now) - last).days
+        findings[f"engagement:{engagement.pk}"] = Finding(
+            title=f"No activity on {engagement.name} ({engagement.client.name})",
+            severity=Risk.Severity.HIGH if days > 2 * stale_days else Risk.Severity.MEDIUM,
+            evidence=f"Last timeline activity {last.isoformat()}, {days} days ago "
+            f"(stale after {stale_days}).",
+            engagement_id=engagement.pk,
+        )
+    return _risks_sync(kind=Risk.Kind.STALE_ENGAGEMENT, findings=findings, now=now)
+
+
+# --- Overload ----------------------------------------------------------------------------
+
+
+def risk_scan_overload(*, now: datetime) -> SyncResult:
+    """A named check-in with workload 5 in each of the last three closed ISO weeks.
+
+    Private to the person's manager (no manager: no risk), who alone is notified. The
+    evidence says no more than "workload 5 for 3 weeks running".
+    """
+    weeks = closed_weeks(today=_today(now), count=OVERLOAD_WEEKS)
+    week_q = Q()
+    for week in weeks:
+        week_q |= Q(checkins__iso_year=week.year, checkins__iso_week=week.week)
+    people = (
+        User.objects.filter(is_active=True, manager__isnull=False, manager__is_active=True)
+        .annotate(overloaded_weeks=Count("checkins", filter=week_q & Q(checkins__workload=5)))
+        .filter(overloaded_weeks=OVERLOAD_WEEKS)
+        .select_related("manager")
+    )
+    findings, managers = {}, {}
+    for person in people:
+        key = f"user:{person.pk}"
+        managers[key] = person.manager
+        findings[key] = Finding(
+            title=f"{person.display_name} may be overloaded",
+            severity=Risk.Severity.HIGH,
+            evidence=f"{person.display_name}'s check-ins: workload 5 for 3 weeks running "
+            f"({weeks[0]} to {weeks[-1]}). Worth raising in your next 1:1.",
+            private_to_id=person.manager_id,
+        )
+    with transaction.atomic():
+        result = _risks_sync(kind=Risk.Kind.OVERLOAD, findings=findings, now=now)
+        _notify_all(
+            [
+                Notice(
+                    managers[key],
+                    f"risk:{risk.pk}:manager:{risk.private_to_id}",
+                    risk.title,
+                    risk.evidence,
+                )
+                for key, risk in result.current.items()
+            ]
+        )
+    return result
+
+
+SCANS: dict[str, Callable[..., SyncResult]] = {
+    Risk.Kind.SCALING: risk_scan_scaling,
+    Risk.Kind.OVERDUE_FOLLOWUP: risk_scan_overdue_followups,
+    Risk.Kind.STUCK_REVIEW: risk_scan_stuck_reviews,
+    Risk.Kind.STALE_ENGAGEMENT: risk_scan_stale_engagements,
+    Risk.Kind.OVERLOAD: risk_scan_overload,
+}
+
+
+def risk_scans_run(*, now: datetime) -> dict[str, dict[str, int]]:
+    """Run every scan in the current tenant's schema; counts per kind."""
+    summary = {}
+    for kind, scan in SCANS.items():
+        with transaction.atomic():
+            result = scan(now=now)
+        summary[str(kind)] = {
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "resolved": result.resolved,
+            "open": len(result.current),
+        }
+    return summary
