@@ -415,3 +415,17 @@ class TestEngagementPage:
         many = count(client)
 
         assert many == few
+
+
+def test_the_dashboard_shows_the_evidence_naming_a_deferred_fix(client_for, leader):
+    make_risk(
+        kind=Risk.Kind.SCALING,
+        title="Order API near its limit",
+        severity=Risk.Severity.HIGH,
+        evidence="Fix proposed 2026-09-01, deferred by Dana (VP Sales): Q4 first.",
+    )
+
+    html = client_for(leader).get("/").content.decode()
+
+    assert "Order API near its limit" in html
+    assert "deferred by Dana (VP Sales): Q4 first." in html
