@@ -37,8 +37,8 @@ from handoffs.models import HandoffPacket
 from handoffs.selectors import business_days_between
 from health.models import Risk
 from health.weeks import closed_weeks
-from psops.accounts.models import Notification, OrganizationSettings, Role, User
-from psops.mail import email_send_after_commit
+from psops.accounts.models import OrganizationSettings, Role, User
+from psops.notifications import Notice, notify_many
 
 LAST_SEEN_REFRESH = timedelta(hours=1)
 OVERLOAD_WEEKS = 3
@@ -114,60 +114,6 @@ def _risks_sync(*, kind: str, findings: dict[str, Finding], now: datetime) -> Sy
     current = {key: risk for key, risk in existing.items() if key in findings}
     current.update({risk.subject_key: risk for risk in created})
     return SyncResult(created=created, updated=updated, resolved=resolved, current=current)
-
-
-@dataclass(frozen=True)
-class Notice:
-    recipient: User
-    source_key: str
-    title: str
-    body: str
-    url: str = ""
-
-
-def _notify_all(notices: list[Notice]) -> list[Notification]:
-    """``psops.notifications.notify`` for many notices at once: two queries however many.
-
-    Same rule as ``notify``: each recipient hears once per ``source_key``; inactive
-    people are skipped; each new notification is mirrored by an email after commit.
-    """
-    notices = [n for n in notices if n.recipient.is_active]
-    if not notices:
-        return []
-    keys = {n.source_key for n in notices}
-    already = set(
-        Notification.objects.filter(
-            source_key__in=keys, recipient_id__in={n.recipient.pk for n in notices}
-        ).values_list("recipient_id", "source_key")
-    )
-    fresh, seen = [], set()
-    for notice in notices:
-        pair = (notice.recipient.pk, notice.source_key)
-        if pair in already or pair in seen:
-            continue
-        seen.add(pair)
-        fresh.append(notice)
-    created = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient=n.recipient,
-                title=n.title[:300],
-                body=n.body,
-                url=n.url,
-                source_key=n.source_key,
-            )
-            for n in fresh
-        ],
-        ignore_conflicts=True,
-    )
-    for notice in fresh:
-        email_send_after_commit(
-            to=[notice.recipient.email],
-            subject_template="notifications/email_subject.txt",
-            body_template="notifications/email_body.txt",
-            context={"title": notice.title, "body": notice.body, "url": notice.url},
-        )
-    return created
 
 
 def _leaders() -> list[User]:
@@ -298,7 +244,7 @@ def risk_scan_overdue_followups(*, now: datetime) -> SyncResult:
                     )
                     for u in recipients.values()
                 ]
-        _notify_all(notices)
+        notify_many(notices)
     return result
 
 
@@ -327,7 +273,7 @@ def risk_scan_stuck_reviews(*, now: datetime) -> SyncResult:
     with transaction.atomic():
         result = _risks_sync(kind=Risk.Kind.STUCK_REVIEW, findings=findings, now=now)
         leaders = _leaders() if result.current else []
-        _notify_all(
+        notify_many(
             [
                 Notice(leader, f"risk:{risk.pk}:leaders", risk.title, risk.evidence)
                 for risk in result.current.values()
@@ -399,7 +345,7 @@ def risk_scan_overload(*, now: datetime) -> SyncResult:
         )
     with transaction.atomic():
         result = _risks_sync(kind=Risk.Kind.OVERLOAD, findings=findings, now=now)
-        _notify_all(
+        notify_many(
             [
                 Notice(
                     managers[key],

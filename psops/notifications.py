@@ -1,57 +1,70 @@
 """In-app notifications, each mirrored by an email sent after the transaction commits."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from django.db import transaction
+from django.utils import timezone
 
 from psops.accounts.models import Notification, User
 from psops.mail import email_send_after_commit
 
 
-@transaction.atomic
-def notify(
-    *,
-    recipients: Iterable[User],
-    title: str,
-    body: str = "",
-    url: str = "",
-    source_key: str = "",
-    base_url: str = "",
-) -> list[Notification]:
-    """Notify each recipient once per ``source_key`` (a repeated call notifies nobody again).
+@dataclass(frozen=True)
+class Notice:
+    recipient: User
+    source_key: str
+    title: str
+    body: str
+    url: str = ""
 
-    Returns the notifications actually created; only those are emailed.
+
+def notify_many(notices: list[Notice]) -> list[Notification]:
+    """Notify each recipient once per ``source_key``, in two queries however many notices.
+
+    A notice whose recipient already heard about its ``source_key`` is skipped, so a
+    job that runs again notifies nobody twice; inactive people are skipped; each new
+    notification is mirrored by an email after the transaction commits.
     """
-    recipients = {user.pk: user for user in recipients if user.is_active}
-    if source_key:
-        already = set(
-            Notification.objects.filter(
-                recipient_id__in=recipients, source_key=source_key
-            ).values_list("recipient_id", flat=True)
-        )
-        recipients = {pk: user for pk, user in recipients.items() if pk not in already}
+    notices = [n for n in notices if n.recipient.is_active]
+    if not notices:
+        return []
+    already = set(
+        Notification.objects.filter(
+            source_key__in={n.source_key for n in notices},
+            recipient_id__in={n.recipient.pk for n in notices},
+        ).values_list("recipient_id", "source_key")
+    )
+    fresh, seen = [], set()
+    for notice in notices:
+        pair = (notice.recipient.pk, notice.source_key)
+        if pair in already or pair in seen:
+            continue
+        seen.add(pair)
+        fresh.append(notice)
     created = Notification.objects.bulk_create(
         [
             Notification(
-                recipient=user, title=title[:300], body=body, url=url, source_key=source_key
+                recipient=n.recipient,
+                title=n.title[:300],
+                body=n.body,
+                url=n.url,
+                source_key=n.source_key,
             )
-            for user in recipients.values()
+            for n in fresh
         ],
-        ignore_conflicts=bool(source_key),
+        ignore_conflicts=True,
     )
-    for user in recipients.values():
+    for notice in fresh:
         email_send_after_commit(
-            to=[user.email],
+            to=[notice.recipient.email],
             subject_template="notifications/email_subject.txt",
             body_template="notifications/email_body.txt",
-            context={"title": title, "body": body, "url": base_url + url if url else ""},
+            context={"title": notice.title, "body": notice.body, "url": notice.url},
         )
     return created
 
 
 def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
-    from django.utils import timezone
-
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         unread = unread.filter(pk__in=list(notification_ids))

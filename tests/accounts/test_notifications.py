@@ -182,3 +182,38 @@ class TestMarkRead:
         assert response.status_code == 404
         mine.refresh_from_db()
         assert mine.read_at is None
+
+
+class TestNotifyMany:
+    def test_each_recipient_hears_once_per_source_and_by_email_after_commit(
+        self, leader, consultant, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        from psops.accounts.models import Notification
+        from psops.notifications import Notice, notify_many
+
+        notices = [
+            Notice(leader, "risk:1:leaders", "Scaling risk", "Capacity in 20 days"),
+            Notice(consultant, "risk:1:leaders", "Scaling risk", "Capacity in 20 days"),
+            Notice(leader, "risk:1:leaders", "Scaling risk", "Capacity in 20 days"),
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            notify_many(notices)
+        with django_capture_on_commit_callbacks(execute=True):
+            notify_many(notices)
+
+        assert Notification.objects.filter(source_key="risk:1:leaders").count() == 2
+        assert sorted(m.to[0] for m in mailoutbox) == sorted([leader.email, consultant.email])
+
+    def test_inactive_people_are_not_notified(
+        self, consultant, mailoutbox, django_capture_on_commit_callbacks
+    ):
+        from psops.accounts.models import Notification
+        from psops.notifications import Notice, notify_many
+
+        consultant.is_active = False
+        consultant.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            notify_many([Notice(consultant, "risk:2:owner", "Overdue", "")])
+
+        assert not Notification.objects.exists()
+        assert mailoutbox == []
