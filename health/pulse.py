@@ -147,7 +147,7 @@ def _redis_for(url: str) -> redis.Redis:
 
 def pulse_redis() -> redis.Redis:
     """The Redis that holds answers not yet published (the same server as the cache)."""
-    return _redis_for(settings.REDIS_URL.replace("redis+socket://", "unix://", 1))
+    return _redis_for(settings.REDIS_CLIENT_URL)
 
 
 def _key_prefix() -> str:

@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 
+from psops.redis_urls import redis_client_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -152,11 +154,13 @@ DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, Celery broker and results ---------------------------------------------
-_cache_location = REDIS_URL.replace("redis+socket://", "unix://", 1)
+
+# redis-py's spelling of REDIS_URL, for the cache and the pulse holding area.
+REDIS_CLIENT_URL = redis_client_url(REDIS_URL)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": _cache_location,
+        "LOCATION": REDIS_CLIENT_URL,
         "KEY_PREFIX": "psops",
         # Without these one tenant could read another tenant's cached values.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
