@@ -75,6 +75,8 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
     risk_count, risks = open_risks_for_dashboard()
     context = {
         "risks": risks,
+        # Leaders acknowledge where they see the risk (the row swaps in place).
+        "can_acknowledge": True,
         "risk_count": risk_count,
         "filters": filters,
         "tiles": kpi_tiles(as_of=today, scope=scope, today=today),

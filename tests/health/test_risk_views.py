@@ -311,6 +311,18 @@ class TestLeaderDashboard:
         assert 'href="/risks/"' in html
         assert "No open risks" not in html
 
+    def test_an_open_risk_can_be_acknowledged_in_place(self, client_for, leader):
+        open_risk = make_risk(title="Gone quiet")
+        acknowledged = make_risk(title="Already seen", status=Risk.Status.ACKNOWLEDGED)
+
+        html = page(client_for(leader), "/")
+
+        # The form posts to the row's own endpoint and swaps just that row.
+        assert f'hx-post="/risks/{open_risk.pk}/acknowledge/"' in html
+        assert f'hx-target="#risk-{open_risk.pk}"' in html
+        assert f"/risks/{acknowledged.pk}/acknowledge/" not in html
+        assert "Acknowledgement note for Gone quiet" in html
+
     def test_only_the_top_ten_are_listed(self, client_for, leader):
         for index in range(12):
             make_risk(title=f"Dashboard risk {index:02d}")
