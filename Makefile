@@ -1,12 +1,14 @@
 # PS Ops: `make run` for the app with demo data, `make test` for the suite.
-# Needs only Python 3.11; everything else is installed into .venv.
+# Needs only Python 3.11 (everything else goes into .venv), except the browser
+# journeys of `make test`, which also need Chromium and npm (.ci/run installs both).
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install run test test-fast lint format stop status bench clean
+.PHONY: install run test test-unit test-browser lint format stop status bench clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "PS Ops needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
@@ -20,8 +22,21 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/python -m psops.run_local
 
-test: install
-	$(BIN)/python -m pytest
+# The whole suite: unit and integration tests, then the browser journeys.
+test: test-unit test-browser
+
+test-unit: install
+	$(BIN)/python -m pytest --ignore=tests/e2e
+
+# Browser journeys (tests/e2e): Chromium from the system, axe-core from npm.
+test-browser: install $(AXE)
+	@test -x "$${CHROMIUM:-/usr/bin/chromium}" || { echo "The browser tests need Chromium at $${CHROMIUM:-/usr/bin/chromium} (Debian: apt-get install chromium; or set CHROMIUM)."; exit 1; }
+	$(BIN)/python -m pytest tests/e2e
+
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The browser tests need npm to install axe-core (Debian: apt-get install npm)."; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(AXE)
 
 lint: install
 	$(BIN)/ruff check .
@@ -41,4 +56,4 @@ bench: install
 	$(BIN)/python -m bench.provisioning
 
 clean: stop
-	rm -rf .data $(VENV)
+	rm -rf .data $(VENV) node_modules artifacts

@@ -1,0 +1,400 @@
+"""The product the way people use it, in a browser, as one story told in order.
+
+A deal closes: sales files the handoff (1), services reviews it, sends it back
+once and accepts it (2), the consultant works the engagement (3), the risk scan
+flags the scaling wall the client chose to defer and the leader acts on it (4),
+the team answers its check-ins and pulse (5), and another organization sees
+none of it (6). Each journey starts from where the previous one left the data,
+so they run in this file's order (pytest's default); run alone, a later journey
+says which one it needs.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.stack import GLOBEX_CLIENT, PULSE_TEAM
+
+DEAL = "Northwind order platform rollout"
+CLIENT = "Northwind Traders"
+SPONSOR = "Priya Patel"
+DELIVERABLE = "Nightly sync of all order data into the warehouse"
+CUSTOM_ITEM = "Connector for the client's legacy ERP"
+CUSTOM_NOTE = "No ERP connector exists: about 15 days of custom work."
+PAIN_POINT = "Order sync falls behind at month end"
+RECOMMENDATION = "Partition the order sync by region"
+DEFER_REASON = "Budget frozen until the next fiscal year"
+DECIDER, DECIDER_ROLE = "Dana Whitfield", "VP Sales"
+
+
+@dataclass
+class Story:
+    """What one journey leaves for the next: where to find it."""
+
+    packet_url: str = ""
+    engagement_url: str = ""
+
+    def needs(self, attribute: str, journey: str):
+        value = getattr(self, attribute)
+        if not value:
+            pytest.fail(f"needs journey {journey!r} to have run first (run the whole file)")
+        return value
+
+
+@pytest.fixture(scope="module")
+def story() -> Story:
+    return Story()
+
+
+def choose(page: Page, group, option: str) -> None:
+    """Pick ``option`` in a radio group (a fieldset or radiogroup locator)."""
+    group.get_by_label(option, exact=True).check()
+
+
+def fieldset(page: Page, legend: str):
+    return page.locator("fieldset").filter(has=page.locator("legend", has_text=legend))
+
+
+def test_1_sales_files_a_handoff_packet(people, story):
+    sales = people("sales")
+    sales.goto("/accounts/login/")
+    sales.axe()
+    sales.sign_in()
+    page = sales.page
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    sales.axe()  # sales' home
+    page.get_by_role("link", name="Handoffs", exact=True).click()
+    expect(page.get_by_role("heading", name="My handoffs")).to_be_visible()
+    sales.axe()
+    page.get_by_role("link", name="File a handoff").click()
+    sales.axe()
+
+    page.get_by_label("Deal name").fill(DEAL)
+    page.get_by_label("New client").fill(CLIENT)
+    page.get_by_label("Contract value").fill("180000")
+    page.get_by_label("Signed").fill(date.today().isoformat())
+    page.get_by_label("Requested start").fill((date.today() + timedelta(days=14)).isoformat())
+    page.get_by_label("Engagement kind").select_option(label="Implementation project")
+    page.get_by_label("The customer's goals, in their words").fill(
+        "Stop losing orders between the shop and the warehouse."
+    )
+    page.get_by_label("Success criteria").fill("Every order in the warehouse within an hour.")
+    page.locator("[name=stakeholders-0-name]").fill(SPONSOR)
+    page.locator("[name=stakeholders-0-title]").fill("COO")
+    page.locator("[name=stakeholders-0-email]").fill("priya@northwind.example")
+    page.locator("[name=stakeholders-0-role]").select_option(label="Sponsor")
+    page.locator("[name=items-0-kind]").select_option(label="Deliverable")
+    page.locator("[name=items-0-description]").fill(DELIVERABLE)
+    page.locator("[name=items-1-kind]").select_option(label="Custom requirement")
+    page.locator("[name=items-1-description]").fill(CUSTOM_ITEM)
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", name=DEAL)).to_be_visible()
+    story.packet_url = page.url
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("Submitted", exact=True).first).to_be_visible()
+    expect(page.get_by_role("button", name="Submit for review")).to_have_count(0)
+
+    page.get_by_role("link", name="Handoffs", exact=True).click()
+    row = page.get_by_role("row").filter(has_text=DEAL)
+    expect(row).to_contain_text("Submitted")
+    expect(row).to_contain_text(CLIENT)
+    sales.axe()
+    sales.screenshot("journey-1-sales-my-handoffs")
+
+
+def test_2_leader_reviews_sales_resubmits_leader_accepts(people, story):
+    packet_url = story.needs("packet_url", "test_1_sales_files_a_handoff_packet")
+    leader = people("leader").sign_in()
+    page = leader.page
+    page.get_by_role("link", name="Handoffs", exact=True).click()
+    queue = page.get_by_role("region", name="Review queue")
+    queue.get_by_role("link", name=DEAL).click()
+    leader.axe()
+    page.get_by_role("link", name="Review", exact=True).click()
+    leader.axe()
+
+    _review(
+        page,
+        custom_verdict="Needs custom work",
+        decision="Request changes",
+        comments="Price the ERP connector in the SOW, then resubmit.",
+    )
+    page.wait_for_url(packet_url)
+    expect(page.get_by_text("Changes requested").first).to_be_visible()
+    expect(page.get_by_text(CUSTOM_NOTE)).to_be_visible()
+
+    sales = people("sales").sign_in()
+    sales.page.goto(packet_url)
+    expect(sales.page.get_by_text(CUSTOM_NOTE)).to_be_visible()
+    sales.page.get_by_role("link", name="Edit").click()
+    sales.page.locator("[name=items-1-description]").fill(
+        f"{CUSTOM_ITEM}: priced as 15 days of custom work in the SOW"
+    )
+    sales.page.get_by_role("button", name="Save").click()
+    sales.page.get_by_role("button", name="Resubmit").click()
+    expect(sales.page.get_by_text("Submitted", exact=True).first).to_be_visible()
+
+    page.goto(packet_url)
+    expect(page.get_by_text("priced as 15 days of custom work")).to_be_visible()
+    page.get_by_role("link", name="Review", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile(r"round 2"))).to_be_visible()
+    _review(page, custom_verdict="In scope", decision="Accept", lead="Casey Consultant")
+
+    # Accepting lands on the new engagement, with the packet's people and kickoff work.
+    expect(page).to_have_url(re.compile(r"/engagements/\d+/$"))
+    story.engagement_url = page.url
+    expect(page.get_by_role("heading", level=1)).to_have_text(DEAL)
+    expect(page.get_by_role("link", name=CLIENT)).to_be_visible()
+    expect(page.get_by_role("region", name="Summary")).to_contain_text("Casey Consultant")
+    stakeholders = page.get_by_role("region", name="Stakeholders")
+    expect(stakeholders).to_contain_text(SPONSOR)
+    expect(stakeholders).to_contain_text("Sponsor")
+    kickoff = (
+        page.get_by_role("region", name="Follow-ups")
+        .get_by_role("row")
+        .filter(has_text="Kickoff call")
+    )
+    expect(kickoff).to_contain_text(f"with {SPONSOR}")
+    expect(kickoff).to_contain_text("Casey Consultant")
+    expect(kickoff).to_contain_text("Open")
+    leader.axe()
+    leader.screenshot("journey-2-leader-accepted-engagement")
+
+
+def _review(
+    page: Page, *, custom_verdict: str, decision: str, comments: str = "", lead: str = ""
+) -> None:
+    items = page.locator("fieldset.repeat")
+    deliverable = items.filter(has_text=DELIVERABLE)
+    choose(page, deliverable.get_by_role("radiogroup"), "In scope")
+    custom = items.filter(has_text=CUSTOM_ITEM)
+    choose(page, custom.get_by_role("radiogroup"), custom_verdict)
+    if custom_verdict != "In scope":
+        custom.get_by_label("Note").fill(CUSTOM_NOTE)
+    for row in page.locator("fieldset.checklist-row").all():
+        row.get_by_label("2 yes").check()
+    choose(page, fieldset(page, "Decision"), decision)
+    if lead:
+        page.get_by_label("Engagement lead").select_option(label=lead)
+    page.get_by_label("Comments").fill(comments)
+    page.get_by_role("button", name="Record decision").click()
+
+
+def test_3_consultant_works_the_engagement(people, story):
+    engagement_url = story.needs("engagement_url", "test_2_leader_reviews...")
+    consultant = people("consultant").sign_in()
+    page = consultant.page
+    consultant.axe()  # the consultant's home
+    page.get_by_role("link", name="Engagements", exact=True).click()
+    consultant.axe()
+    page.get_by_role("link", name=DEAL).click()
+    assert page.url == engagement_url
+    consultant.axe()
+
+    # Quick log (htmx): a scaling pain point with its numbers gets its breach date.
+    quick = page.locator("form.quick-log")
+    quick.get_by_label("Pain point").fill(PAIN_POINT)
+    quick.get_by_label("Category").select_option(label="Scaling")
+    quick.get_by_label("Severity").select_option(label="High")
+    quick.get_by_text("Scaling numbers").click()
+    quick.get_by_label("Metric name").fill("Orders per night")
+    quick.get_by_label("Metric unit").fill("orders")
+    quick.get_by_label("Current value").fill("800000")
+    quick.get_by_label("Capacity").fill("1000000")
+    quick.get_by_label("Growth / month (%)").fill("10")
+    page.evaluate("window.journeyMarker = 'same page'")
+    quick.get_by_role("button", name="Log pain point").click()
+    logged = page.get_by_role("region", name="Pain points").get_by_role("status")
+    expect(logged).to_contain_text(PAIN_POINT)
+    expect(logged).to_contain_text("capacity reached in about 2.3 months")
+    # 800,000 growing 10 % a month passes 1,000,000 in ln(1.25)/ln(1.1) = 2.34 months.
+    breach = date.fromisoformat(re.search(r"around (\d{4}-\d\d-\d\d)", logged.inner_text())[1])
+    assert date.today() + timedelta(days=65) <= breach <= date.today() + timedelta(days=78)
+    assert page.evaluate("window.journeyMarker") == "same page"
+
+    # A recommendation for it, deferred by the client with a reason.
+    recommendations = page.get_by_role("region", name="Recommendations")
+    recommendations.get_by_role("link", name="Add").click()
+    consultant.axe()
+    page.get_by_label("What PS advised").fill(RECOMMENDATION)
+    page.get_by_label("Rationale").fill("Each region's orders fit the nightly window on its own.")
+    page.get_by_label("Pain point").select_option(label=PAIN_POINT)
+    page.get_by_role("button", name="Record recommendation").click()
+    expect(page).to_have_url(re.compile("^" + re.escape(engagement_url)))
+    recommendation = page.get_by_role("region", name="Recommendations").locator("li")
+    recommendation.filter(has_text=RECOMMENDATION).get_by_role(
+        "link", name="Record decision"
+    ).click()
+    consultant.axe()
+    page.get_by_label("Decision", exact=True).select_option(label="Deferred")
+    with consultant.watch.expecting(400):
+        page.get_by_role("button", name="Record decision").click()
+        expect(page.get_by_text("Say why it was deferred.")).to_be_visible()
+    page.get_by_label("Decided by").fill(DECIDER)
+    page.get_by_label("Their role").fill(DECIDER_ROLE)
+    page.get_by_label("Reason").fill(DEFER_REASON)
+    page.get_by_role("button", name="Record decision").click()
+    expect(page).to_have_url(re.compile("^" + re.escape(engagement_url)))
+    deferred = page.get_by_role("region", name="Recommendations").locator("li")
+    expect(deferred.filter(has_text=RECOMMENDATION)).to_contain_text("Deferred")
+    expect(deferred.filter(has_text=RECOMMENDATION)).to_contain_text(DEFER_REASON)
+
+    # A kickoff follow-up marked done in place: no page load.
+    page.evaluate("window.journeyMarker = 'same page'")
+    followups = page.get_by_role("region", name="Follow-ups")
+    first_open = followups.get_by_role("row").filter(has_text="Open").first
+    title = first_open.locator("td").first.inner_text().splitlines()[0]
+    first_open.get_by_role("button", name=re.compile("Mark done")).click()
+    done_row = followups.get_by_role("row").filter(has_text=title)
+    expect(done_row).to_contain_text("Done")
+    expect(done_row.get_by_role("button", name=re.compile("Mark done"))).to_have_count(0)
+    assert page.evaluate("window.journeyMarker") == "same page"
+    consultant.axe()
+    consultant.screenshot("journey-3-consultant-engagement")
+
+
+def test_4_risk_scan_and_the_leader_acts(people, story, stack):
+    engagement_url = story.needs("engagement_url", "test_2_leader_reviews...")
+    stack.manage("scan", "acme")
+
+    leader = people("leader").sign_in()
+    page = leader.page
+    risks = page.get_by_role("region", name=re.compile("Open risks"))
+    scaling = risks.get_by_role("row").filter(has_text=PAIN_POINT)
+    expect(scaling).to_contain_text("Scaling")
+    expect(scaling).to_contain_text(f"{DECIDER} ({DECIDER_ROLE})")
+    expect(scaling).to_contain_text(DEFER_REASON)
+    expect(scaling.get_by_role("link", name=f"{CLIENT}: {DEAL}")).to_have_attribute(
+        "href", _path(engagement_url)
+    )
+    leader.axe()
+
+    # A KPI tile's evidence opens in place and names the same pain point.
+    page.get_by_role("link", name=re.compile("Scaling walls within 90 days")).click()
+    evidence = page.locator("#kpi-evidence")
+    expect(evidence).to_contain_text(PAIN_POINT)
+    leader.axe()
+
+    scaling.get_by_label(re.compile("Acknowledgement note")).fill(
+        "Raised with Dana; revisit at the Q3 budget review."
+    )
+    scaling.get_by_role("button", name="Acknowledge").click()
+    expect(scaling).to_contain_text("Acknowledged")
+    expect(scaling).to_contain_text("Lena Leader")
+    expect(scaling.get_by_role("button", name="Acknowledge")).to_have_count(0)
+    page.get_by_role("link", name="Risks", exact=True).click()
+    listed = page.get_by_role("row").filter(has_text=PAIN_POINT)
+    expect(listed).to_contain_text("Acknowledged")
+    expect(listed).to_contain_text("revisit at the Q3 budget review")
+    leader.axe()
+
+    # Acknowledged is not resolved: the dashboard keeps showing it, now acknowledged.
+    page.get_by_role("link", name="Home", exact=True).click()
+    row = page.get_by_role("region", name=re.compile("Open risks")).get_by_role("row")
+    expect(row.filter(has_text=PAIN_POINT)).to_contain_text("Acknowledged")
+    leader.screenshot("journey-4-leader-dashboard")
+
+
+def _file_checkin_and_pulse(person) -> None:
+    page = person.page
+    page.get_by_role("link", name="Check-in", exact=True).click()
+    person.axe()
+    form = page.locator("form.checkin-form")
+    for group in form.locator("fieldset").all():
+        group.get_by_role("radio").nth(1).check()
+    form.get_by_label("Wins").fill("Shipped the region split prototype.")
+    form.get_by_role("button", name="File my check-in").click()
+    expect(page.get_by_role("heading", name="Your check-in for this week")).to_be_visible()
+
+    page.get_by_role("link", name="Pulse", exact=True).click()
+    person.axe()
+    form = page.locator("form.pulse-form")
+    for group in form.locator("fieldset").all():
+        group.get_by_role("radio").nth(2).check()
+    form.get_by_role("button", name="Send my answer").click()
+    expect(page.get_by_role("heading", name=re.compile("You answered this week"))).to_be_visible()
+
+
+def test_5_team_answers_and_the_leader_sees_only_enough(people, stack):
+    *first, last = PULSE_TEAM
+    for local_part in first:
+        _file_checkin_and_pulse(people(local_part).sign_in())
+
+    # "A week later" (the week just closed) with fewer than the minimum answered:
+    # participation only, no averages, no pulse result.
+    leader = people("leader").sign_in()
+    page = leader.page
+    leader.goto("/checkins/summary/", later=True)
+    week_row = page.get_by_role("row").nth(1)
+    expect(week_row).to_contain_text("2 of")
+    expect(week_row).to_contain_text("Too few check-ins to show averages")
+    leader.goto("/pulse/results/", later=True)
+    newest = page.locator("section.pulse-week").first
+    expect(newest).to_contain_text("Fewer than 3 answers: not shown")
+
+    _file_checkin_and_pulse(people(last).sign_in())
+
+    leader.goto("/checkins/summary/", later=True)
+    week_row = page.get_by_role("row").nth(1)
+    expect(week_row).to_contain_text("3 of")
+    expect(week_row).not_to_contain_text("Too few")
+    expect(week_row.locator("td").nth(1)).to_have_text("2.0")
+    leader.axe()
+    leader.goto("/pulse/results/", later=True)
+    newest = page.locator("section.pulse-week").first
+    expect(newest).not_to_contain_text("not shown")
+    # Everyone picked the middle score: 3 answers averaging 3.0 on each scale.
+    expect(newest.locator("tr.pulse-overall td")).to_have_text(["3", "3.0", "3.0", "3.0"])
+    leader.axe()
+    leader.goto("/", later=True)
+    expect(page.get_by_role("region", name="Team pulse")).to_contain_text("3 answers")
+    leader.screenshot("journey-5-leader-pulse")
+
+
+def _path(url: str) -> str:
+    return "/" + url.split("/", 3)[3]
+
+
+def test_6_another_tenant_sees_nothing_of_acme(people, story, stack):
+    engagement_url = story.needs("engagement_url", "test_2_leader_reviews...")
+    acme = people("leader").sign_in()
+    acme.page.goto(engagement_url)
+    expect(acme.page.get_by_role("heading", level=1)).to_have_text(DEAL)
+
+    # Same browser: globex's host does not receive acme's cookie and knows no such session.
+    globex = people("leader", slug="globex", context=acme.context)
+    globex.goto("/")
+    expect(globex.page).to_have_url(re.compile(r"globex\.localhost:\d+/accounts/login/"))
+    acme_session = next(c for c in acme.context.cookies() if c["name"] == "sessionid")
+    acme.context.add_cookies(
+        [{"name": "sessionid", "value": acme_session["value"], "url": globex.url("/")}]
+    )
+    engagement_path = _path(engagement_url)
+    globex.goto(engagement_path)
+    expect(globex.page).to_have_url(re.compile(r"globex\.localhost:\d+/accounts/login/"))
+    expect(globex.page.locator("body")).not_to_contain_text(CLIENT)
+
+    # Globex's own leader sees Globex's work and none of acme's, even by acme's ids.
+    globex.sign_in()
+    for path in ("/", "/engagements/", "/handoffs/", "/risks/", "/clients/"):
+        globex.goto(path)
+        body = globex.page.locator("body")
+        for acme_text in (CLIENT, DEAL, PAIN_POINT, SPONSOR):
+            expect(body).not_to_contain_text(acme_text)
+    globex.goto("/engagements/")
+    expect(globex.page.get_by_role("link", name=re.compile(GLOBEX_CLIENT)).first).to_be_visible()
+    packet_path = _path(story.packet_url)
+    for acme_path in (engagement_path, packet_path):
+        with globex.watch.expecting(404):
+            globex.goto(acme_path)
+        expect(globex.page.locator("body")).not_to_contain_text(CLIENT)
+
+    # And acme's tab is still acme's leader.
+    acme.page.reload()
+    expect(acme.page.get_by_role("heading", level=1)).to_have_text(DEAL)
+    globex.goto("/engagements/")
+    globex.screenshot("journey-6-globex-engagements")
