@@ -22,8 +22,11 @@ install: $(INSTALLED)
 run: install
 	$(BIN)/python -m psops.run_local
 
-# The whole suite: unit and integration tests, then the browser journeys.
-test: test-unit test-browser
+# The whole suite: unit and integration tests, then the browser journeys (in this
+# order even under make -j).
+test: install
+	$(MAKE) test-unit
+	$(MAKE) test-browser
 
 test-unit: install
 	$(BIN)/python -m pytest --ignore=tests/e2e

@@ -11,13 +11,16 @@ fails on serious or critical violations.
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.stack import ARTIFACTS, BASE_DIR, ORGANIZATIONS, PASSWORD, Stack
 
@@ -27,8 +30,9 @@ AXE_SCRIPT = BASE_DIR / "node_modules" / "axe-core" / "axe.min.js"
 AXE_URL = "/__browser-tests__/axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
 
-# Runs in every page before its own scripts: reports a missing title and fields
-# without a label, on load and again after every htmx swap.
+# Runs in every page before its own scripts: reports fields without a label and a
+# page without its own title (only the site's "PS Ops" default), on load and again
+# after every htmx swap.
 PAGE_AUDIT = """
 (() => {
   const fields = 'input:not([type=hidden]):not([type=submit]):not([type=button])'
@@ -41,7 +45,10 @@ PAGE_AUDIT = """
   };
   const audit = () => {
     const problems = [];
-    if (!document.title.trim()) problems.push('the page has no title');
+    const ownTitle = document.title.split(' · ')[0].trim();
+    if (!ownTitle || ownTitle === 'PS Ops') {
+      problems.push(`the page has no title of its own: "${document.title}"`);
+    }
     for (const el of document.querySelectorAll(fields)) {
       if (!named(el)) problems.push(`field without a label: ${el.outerHTML.slice(0, 120)}`);
     }
@@ -111,9 +118,15 @@ class Person:
     def url(self, path: str = "/", *, later: bool = False) -> str:
         return self.stack.url(self.slug, path, later=later)
 
-    def goto(self, path: str, *, later: bool = False, slug: str | None = None) -> Page:
+    def goto(
+        self, path: str, *, later: bool = False, slug: str | None = None, status: int = 200
+    ) -> Page:
+        """Open ``path``; its final response must have ``status`` (after redirects)."""
         url = self.stack.url(slug or self.slug, path, later=later)
-        self.page.goto(url)
+        with self.watch.expecting(status) if status >= 400 else nullcontext():
+            response = self.page.goto(url)
+        assert response is not None
+        assert response.status == status, f"{url} answered {response.status}, not {status}"
         self.watch.check()
         return self.page
 
@@ -146,6 +159,20 @@ class Person:
         return path
 
 
+def _wait_out_the_turn_of_the_week(margin: timedelta = timedelta(minutes=5)) -> None:
+    """Journey 5 answers this week and reads the answers "a week later" (later_wsgi).
+
+    A run that straddled Monday 00:00 UTC would answer in a week the later server
+    still has open; a run starting just before it waits until the week has turned.
+    """
+    now = datetime.now(UTC)
+    turn = (now + timedelta(days=7 - now.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    if turn - now < margin:
+        time.sleep((turn - now).total_seconds() + 1)
+
+
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     if not Path(CHROMIUM).exists():
@@ -155,14 +182,15 @@ def stack() -> Iterator[Stack]:
         )
     if not AXE_SCRIPT.exists():
         pytest.fail("axe-core is not installed: run `npm ci` (make test-browser does).")
+    _wait_out_the_turn_of_the_week()
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
     the_stack = Stack.on_servers_of(
         database_url=settings.DATABASE_URL, redis_url=settings.REDIS_URL
     )
-    the_stack.reset()
-    the_stack.start()
     try:
+        the_stack.reset()
+        the_stack.start()
         yield the_stack
     finally:
         the_stack.stop()
@@ -181,18 +209,46 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     chromium.close()
 
 
-def _audit_problem(watch_of, source, url: str, problems: list[str]) -> None:
-    watch = watch_of.get(source["page"])
-    if watch is not None:
-        watch.problems.extend(f"{url}: {problem}" for problem in problems)
-
-
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.when == "call":
         item.journey_failed = report.failed
     return report
+
+
+class PageAudit:
+    """The page-audit reports of one browser context, by page, and of pages no one opened."""
+
+    def __init__(self):
+        self.watches: dict[Page, PageWatch] = {}
+        self.unattributed: list[str] = []
+
+    def report(self, source, url: str, problems: list[str]) -> None:
+        found = [f"{url}: {problem}" for problem in problems]
+        watch = self.watches.get(source["page"])
+        (watch.problems if watch is not None else self.unattributed).extend(found)
+
+
+def _screenshot_everyone(persons: list[Person], name: str) -> None:
+    for number, someone in enumerate(persons):
+        # A page that cannot be captured must not hide the failure being reported.
+        with suppress(PlaywrightError):
+            someone.screenshot(f"failed-{name}-{number}-{someone.email}")
+
+
+def watched_context(browser: Browser) -> BrowserContext:
+    """A browser context (one person's cookies) serving axe-core and auditing every page."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    context.route(
+        re.compile(rf".*{re.escape(AXE_URL)}$"),
+        lambda route: route.fulfill(path=AXE_SCRIPT, content_type="text/javascript"),
+    )
+    context.psops_audit = PageAudit()
+    context.expose_binding("psopsAuditProblems", context.psops_audit.report)
+    context.add_init_script(PAGE_AUDIT)
+    return context
 
 
 @pytest.fixture
@@ -203,34 +259,26 @@ def people(request, browser: Browser, stack: Stack) -> Iterator:
 
     def person(local_part: str, *, slug: str = "acme", context=None) -> Person:
         if context is None:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(15_000)
-            context.route(
-                re.compile(rf".*{re.escape(AXE_URL)}$"),
-                lambda route: route.fulfill(path=AXE_SCRIPT, content_type="text/javascript"),
-            )
-            watches: dict[Page, PageWatch] = {}
-            context.expose_binding(
-                "psopsAuditProblems",
-                lambda source, url, problems: _audit_problem(watches, source, url, problems),
-            )
-            context.add_init_script(PAGE_AUDIT)
-            context.psops_watches = watches
+            context = watched_context(browser)
             contexts.append(context)
         domain = {slug_: domain for slug_, _, domain in ORGANIZATIONS}[slug]
         someone = Person(context=context, stack=stack, slug=slug, email=f"{local_part}@{domain}")
-        context.psops_watches[someone.page] = someone.watch
+        context.psops_audit.watches[someone.page] = someone.watch
         persons.append(someone)
         return someone
 
     yield person
-    if getattr(request.node, "journey_failed", False):
-        # What each person's screen showed when the journey failed.
-        for number, someone in enumerate(persons):
-            someone.screenshot(f"failed-{request.node.name}-{number}-{someone.email}")
     try:
+        problems = []
         for someone in persons:
-            someone.watch.check()
+            someone.page.evaluate("0")  # lets events still on their way arrive
+            problems += someone.watch.problems
+        for context in contexts:
+            problems += context.psops_audit.unattributed
+        if problems or getattr(request.node, "journey_failed", False):
+            # What each person's screen showed when the journey failed.
+            _screenshot_everyone(persons, request.node.name)
+        assert not problems, "\n".join(problems)
     finally:
         for context in contexts:
             context.close()

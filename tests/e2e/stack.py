@@ -13,7 +13,10 @@ command line for what a browser cannot do: ``prepare`` builds the organizations
 and people, ``scan <slug>`` sends the risk scans to the worker the way beat does.
 """
 
+import contextlib
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -21,7 +24,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from psops.redis_urls import redis_client_url, redis_url_with_database
 
@@ -41,31 +44,60 @@ PEOPLE = [
 # Who answers the pulse in the journey; the anonymity minimum is set to their number.
 PULSE_TEAM = ["consultant", "mia", "noah"]
 GLOBEX_CLIENT = "Globex Freight"
+# Acme's work from before the story, so that the ids of what the journeys create
+# in acme are ids that globex does not have.
+ACME_CLIENT, ACME_ENGAGEMENTS = "Contoso", ["Contoso CRM migration", "Contoso data health check"]
+# Processes of a run that died without stopping them (killed before stack.stop()).
+PIDFILE = ARTIFACTS.parent / "e2e-stack.pids"
 
 
 def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    """``url`` naming database ``name`` instead (urlunsplit would drop an empty host's //)."""
+    base, question, query = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    server = rest.split("/", 1)[0]
+    return f"{scheme}://{server}/{name}{question}{query}"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _redis_database(url: str) -> int:
+    match = re.search(r"[?&]virtual_host=(\d+)", url) or re.search(r"//[^/?]*/(\d+)", url)
+    return int(match[1]) if match else 0
+
+
+def free_ports(count: int) -> list[int]:
+    """Ports free right now, all different (held open together while probing)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 @dataclass
 class Stack:
     database_url: str
     redis_url: str
-    port: int = field(default_factory=free_port)
-    later_port: int = field(default_factory=free_port)
+    port: int = 0
+    later_port: int = 0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not (self.port and self.later_port):
+            self.port, self.later_port = free_ports(2)
 
     @classmethod
     def on_servers_of(cls, *, database_url: str, redis_url: str) -> "Stack":
+        """The stack's own database and Redis database on the servers of these URLs."""
         database = os.environ.get("PSOPS_E2E_DATABASE", "psops_e2e")
         redis_db = int(os.environ.get("PSOPS_E2E_REDIS_DB", "2"))
+        # Both are dropped at every run: never the ones the app itself uses.
+        if database == urlsplit(database_url).path.lstrip("/"):
+            raise ValueError(f"PSOPS_E2E_DATABASE must not be the app's database {database!r}")
+        if redis_db == _redis_database(redis_url):
+            raise ValueError(f"PSOPS_E2E_REDIS_DB must not be the app's Redis database {redis_db}")
         return cls(
             database_url=_with_database(database_url, database),
             redis_url=redis_url_with_database(redis_url, redis_db),
@@ -83,6 +115,13 @@ class Stack:
             "SECURE_COOKIES": "false",
             "PSOPS_PUBLIC_PORT": str(self.port),
             "CELERY_TASK_ALWAYS_EAGER": "false",
+            # What a developer's .env might say otherwise (the environment wins over it).
+            "PSOPS_BASE_DOMAIN": "localhost",
+            "PSOPS_URL_SCHEME": "http",
+            "ALLOWED_HOSTS": "localhost,.localhost",
+            "STATIC_MANIFEST": "false",
+            "SESSION_COOKIE_AGE": str(60 * 60 * 24 * 14),
+            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
         }
 
     def url(self, slug: str, path: str = "/", *, later: bool = False) -> str:
@@ -95,6 +134,7 @@ class Stack:
         import psycopg
         import redis
 
+        _stop_leftovers()
         name = urlsplit(self.database_url).path.lstrip("/")
         admin_url = _with_database(self.database_url, "postgres")
         with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -142,13 +182,19 @@ class Stack:
                 "INFO",
             ],
         )
+        PIDFILE.write_text("\n".join(str(p.pid) for p in self.processes.values()))
         for port in (self.port, self.later_port):
             self._wait_healthy(port)
 
     def _spawn(self, name: str, command: list[str]) -> None:
         log = (ARTIFACTS / f"{name}.log").open("w")
         self.processes[name] = subprocess.Popen(
-            command, cwd=BASE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a process group of its own, stopped as one
         )
 
     def _wait_healthy(self, port: int, timeout: float = 60) -> None:
@@ -167,13 +213,37 @@ class Stack:
 
     def stop(self) -> None:
         for process in self.processes.values():
-            process.terminate()
+            _signal_group(process.pid, signal.SIGTERM)
         for process in self.processes.values():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process.pid, signal.SIGKILL)
+                process.wait()
         self.processes.clear()
+        PIDFILE.unlink(missing_ok=True)
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signum)
+
+
+def _stop_leftovers() -> None:
+    """Stop the processes of an earlier run that was killed before it could stop them.
+
+    Left running, its worker would take this run's tasks from the shared Redis database.
+    """
+    if not PIDFILE.exists():
+        return
+    for pid in (int(line) for line in PIDFILE.read_text().split()):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"gunicorn" in command or b"celery" in command:  # not a reused pid
+            _signal_group(pid, signal.SIGKILL)
+    PIDFILE.unlink()
 
 
 # --- Command line, run inside the stack's environment -------------------------------------
@@ -216,6 +286,10 @@ def _prepare() -> None:
             settings = OrganizationSettings.current()
             settings.pulse_minimum_group = len(PULSE_TEAM)
             settings.save()
+            if slug == "acme":
+                client = Client.objects.create(name=ACME_CLIENT, industry="Software")
+                for name in ACME_ENGAGEMENTS:
+                    engagement_create(by=admin, client=client, name=name, lead=leader)
             if slug == "globex":
                 client = Client.objects.create(name=GLOBEX_CLIENT, industry="Logistics")
                 engagement_create(
