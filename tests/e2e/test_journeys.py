@@ -60,6 +60,13 @@ def arrived(page: Page, heading: str | re.Pattern) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
 
 
+def open_and_check(person, link, heading: str | re.Pattern) -> None:
+    """Follow ``link`` to the page whose heading is ``heading`` and run axe on it."""
+    link.click()
+    arrived(person.page, heading)
+    person.axe()
+
+
 def fieldset(page: Page, legend: str):
     return page.locator("fieldset").filter(has=page.locator("legend", has_text=legend))
 
@@ -72,12 +79,8 @@ def test_1_sales_files_a_handoff_packet(people, story):
     page = sales.page
     arrived(page, "Hello, Sam Sales")
     sales.axe()
-    page.get_by_role("link", name="Handoffs", exact=True).click()
-    arrived(page, "My handoffs")
-    sales.axe()
-    page.get_by_role("link", name="File a handoff").click()
-    arrived(page, "File a handoff")
-    sales.axe()
+    open_and_check(sales, page.get_by_role("link", name="Handoffs", exact=True), "My handoffs")
+    open_and_check(sales, page.get_by_role("link", name="File a handoff"), "File a handoff")
 
     page.get_by_label("Deal name").fill(DEAL)
     page.get_by_label("New client").fill(CLIENT)
@@ -121,12 +124,12 @@ def test_2_leader_reviews_sales_resubmits_leader_accepts(people, story):
     page.get_by_role("link", name="Handoffs", exact=True).click()
     arrived(page, "Handoffs")
     queue = page.get_by_role("region", name="Review queue", exact=True)
-    queue.get_by_role("link", name=DEAL).click()
-    arrived(page, DEAL)
-    leader.axe()
-    page.get_by_role("link", name="Review", exact=True).click()
-    arrived(page, re.compile(rf"^Review {DEAL}\s+round 1$"))
-    leader.axe()
+    open_and_check(leader, queue.get_by_role("link", name=DEAL), DEAL)
+    open_and_check(
+        leader,
+        page.get_by_role("link", name="Review", exact=True),
+        re.compile(rf"^Review {DEAL}\s+round 1$"),
+    )
 
     _review(
         page,
@@ -205,9 +208,9 @@ def test_3_consultant_works_the_engagement(people, story):
     page = consultant.page
     arrived(page, "Good to see you, Casey Consultant")
     consultant.axe()
-    page.get_by_role("link", name="Engagements", exact=True).click()
-    arrived(page, "Engagements")
-    consultant.axe()
+    open_and_check(
+        consultant, page.get_by_role("link", name="Engagements", exact=True), "Engagements"
+    )
     page.get_by_role("link", name=DEAL).click()
     arrived(page, DEAL)
     expect(page).to_have_url(engagement_url)
@@ -239,9 +242,9 @@ def test_3_consultant_works_the_engagement(people, story):
 
     # A recommendation for it, deferred by the client with a reason.
     recommendations = page.get_by_role("region", name="Recommendations")
-    recommendations.get_by_role("link", name="Add").click()
-    arrived(page, f"New recommendation on {DEAL}")
-    consultant.axe()
+    open_and_check(
+        consultant, recommendations.get_by_role("link", name="Add"), f"New recommendation on {DEAL}"
+    )
     page.get_by_label("What PS advised").fill(RECOMMENDATION)
     page.get_by_label("Rationale").fill("Each region's orders fit the nightly window on its own.")
     page.get_by_label("Pain point").select_option(label=PAIN_POINT)
@@ -331,9 +334,7 @@ def test_4_risk_scan_and_the_leader_acts(people, story, stack):
 
 def _file_checkin_and_pulse(person) -> None:
     page = person.page
-    page.get_by_role("link", name="Check-in", exact=True).click()
-    arrived(page, "Weekly check-in")
-    person.axe()
+    open_and_check(person, page.get_by_role("link", name="Check-in", exact=True), "Weekly check-in")
     form = page.locator("form.checkin-form")
     for group in form.locator("fieldset").all():
         group.get_by_role("radio").nth(1).check()
@@ -341,9 +342,7 @@ def _file_checkin_and_pulse(person) -> None:
     form.get_by_role("button", name="File my check-in").click()
     expect(page.get_by_role("heading", name="Your check-in for this week")).to_be_visible()
 
-    page.get_by_role("link", name="Pulse", exact=True).click()
-    arrived(page, "Anonymous pulse")
-    person.axe()
+    open_and_check(person, page.get_by_role("link", name="Pulse", exact=True), "Anonymous pulse")
     form = page.locator("form.pulse-form")
     for group in form.locator("fieldset").all():
         group.get_by_role("radio").nth(2).check()
