@@ -22,7 +22,14 @@ from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.stack import ARTIFACTS, BASE_DIR, ORGANIZATIONS, PASSWORD, Stack
+from tests.e2e.stack import (
+    ARTIFACTS,
+    BASE_DIR,
+    ORGANIZATIONS,
+    PASSWORD,
+    Stack,
+    start_of_next_week,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
@@ -166,9 +173,7 @@ def _wait_out_the_turn_of_the_week(margin: timedelta = timedelta(minutes=5)) -> 
     still has open; a run starting just before it waits until the week has turned.
     """
     now = datetime.now(UTC)
-    turn = (now + timedelta(days=7 - now.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    turn = start_of_next_week(now)
     if turn - now < margin:
         time.sleep((turn - now).total_seconds() + 1)
 

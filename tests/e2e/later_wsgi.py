@@ -11,11 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-_now = datetime.now(UTC)
-_next_monday = (_now + timedelta(days=7 - _now.weekday())).replace(
-    hour=0, minute=0, second=0, microsecond=0
-)
-LATER = _next_monday + timedelta(hours=13)
+from tests.e2e.stack import start_of_next_week
+
+LATER = start_of_next_week(datetime.now(UTC)) + timedelta(hours=13)
 
 time_machine.travel(LATER, tick=True).start()
 

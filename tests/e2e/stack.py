@@ -23,6 +23,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -57,6 +58,13 @@ def _with_database(url: str, name: str) -> str:
     scheme, _, rest = base.partition("://")
     server = rest.split("/", 1)[0]
     return f"{scheme}://{server}/{name}{question}{query}"
+
+
+def start_of_next_week(now: datetime) -> datetime:
+    """Monday 00:00 UTC after ``now``: where the journeys' ISO week ends in UTC."""
+    now = now.astimezone(UTC)
+    monday = now + timedelta(days=7 - now.weekday())
+    return monday.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _redis_database(url: str) -> int:

@@ -1,8 +1,10 @@
 """The browser stack's own database and Redis database: never the app's."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from tests.e2e.stack import Stack, _with_database
+from tests.e2e.stack import Stack, _with_database, start_of_next_week
 
 
 @pytest.mark.parametrize(
@@ -39,3 +41,15 @@ def test_it_refuses_to_drop_the_apps_own_databases(monkeypatch):
     monkeypatch.setenv("PSOPS_E2E_DATABASE", "psops_e2e")
     with pytest.raises(ValueError, match="must not be the app's Redis database 2"):
         Stack.on_servers_of(database_url="postgres://db/psops", redis_url="redis://r:6379/2")
+
+
+@pytest.mark.parametrize(
+    ("now", "turn"),
+    [
+        (datetime(2026, 11, 22, 23, 59, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)),
+        (datetime(2026, 11, 23, 0, 0, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)),
+        (datetime(2026, 11, 25, 12, 0, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)),
+    ],
+)
+def test_the_week_turns_on_monday_midnight_utc(now, turn):
+    assert start_of_next_week(now) == turn
