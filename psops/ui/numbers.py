@@ -1,0 +1,17 @@
+"""Rounding and writing numbers the way people read them."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def rounded_half_up(value: Decimal, places: Decimal | str) -> Decimal:
+    """``value`` to ``places`` ("0.1"), half up as people round: 0.25 gives 0.3.
+
+    Python's ``round()`` rounds half to even and would give 0.2.
+    """
+    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def plain_decimal(value: Decimal) -> str:
+    """75.0 -> "75", 66.70 -> "66.7": no trailing zeros, never an exponent."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "") else text
