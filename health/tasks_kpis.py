@@ -6,7 +6,7 @@ from health.snapshots import kpi_snapshots_store
 __all__ = ["snapshot_kpis"]
 
 
-@shared_task
+@shared_task(name="health.tasks_kpis.snapshot_kpis")
 def snapshot_kpis() -> int:
     """Daily, per tenant (beat): today's value of every KPI; running it twice stores one."""
     return kpi_snapshots_store(day=timezone.localdate())

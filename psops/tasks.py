@@ -2,6 +2,8 @@ from celery import shared_task
 from django.core.mail import send_mail
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(
+    name="psops.tasks.send_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5
+)
 def send_email(*, to: list[str], subject: str, body: str, from_email: str) -> int:
     return send_mail(subject, body, from_email, to)
