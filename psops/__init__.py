@@ -1,4 +1,1 @@
-# Load the Celery app with Django so that @shared_task binds to it.
-from psops.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""The platform layer: tenancy, accounts, shared UI, mail and notifications. It knows no feature."""

@@ -11,8 +11,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name
 
+from config.celery import app as celery_app
 from psops.accounts.models import Role
-from psops.celery import app as celery_app
 from psops.tenancy.models import Organization
 from psops.tenancy.services import organization_create
 from tests.factories import TEST_PASSWORD, UserFactory

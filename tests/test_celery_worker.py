@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from psops.celery import app as celery_app
+from config.celery import app as celery_app
 from tests.worker_tasks import report_schema
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def worker(django_db_blocker):
             "-m",
             "celery",
             "-A",
-            "psops",
+            "config",
             "worker",
             "--pool",
             "solo",
@@ -134,7 +134,7 @@ def test_beat_fans_a_job_out_to_every_customer_tenant_on_a_real_worker(worker):
 
     from django.utils import timezone
 
-    from psops.scheduler import TenantScheduler
+    from psops.tenancy.scheduler import TenantScheduler
 
     schemas = ["acme", "globex"]
     past, future = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
@@ -178,7 +178,7 @@ def test_beat_fans_a_job_out_to_every_customer_tenant_on_a_real_worker(worker):
 @pytest.mark.worker
 @pytest.mark.django_db
 def test_scheduled_risk_scans_raise_each_tenants_risks_in_its_own_schema(worker):
-    from psops.scheduler import TenantScheduler
+    from psops.tenancy.scheduler import TenantScheduler
 
     schemas = {"acme": "Acme stale rollout", "globex": "Globex stale rollout"}
     settings_existed = {

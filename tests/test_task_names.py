@@ -4,7 +4,7 @@ module must not rename a task."""
 
 from django.conf import settings
 
-from psops.celery import app
+from config.celery import app
 
 # Every task of the product and its stable name. Renaming one breaks queued messages.
 STABLE_TASK_NAMES = {

@@ -1,4 +1,4 @@
-"""``psops.wsgi`` with its clock moved to just after the current ISO week closed.
+"""``config.wsgi`` with its clock moved to just after the current ISO week closed.
 
 A week is closed once its Sunday is over everywhere on Earth (UTC-12): Monday
 12:00 UTC. This server stands an hour after that, with the clock running, so the
@@ -17,6 +17,6 @@ LATER = start_of_next_week(datetime.now(UTC)) + timedelta(hours=13)
 
 time_machine.travel(LATER, tick=True).start()
 
-from psops.wsgi import application  # noqa: E402
+from config.wsgi import application  # noqa: E402
 
 __all__ = ["application"]

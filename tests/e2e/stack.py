@@ -1,7 +1,7 @@
 """The app as the browser journeys see it: real processes on their own database.
 
 ``Stack`` runs what production runs, each in its own process: gunicorn serving
-``psops.wsgi``, a Celery worker, and a second gunicorn whose clock stands just
+``config.wsgi``, a Celery worker, and a second gunicorn whose clock stands just
 after the end of the current ISO week ("a week later", for results that only
 closed weeks show). They share a database and a Redis database of their own
 (``psops_e2e`` and Redis database 2 by default), rebuilt at every run, on the
@@ -115,7 +115,7 @@ class Stack:
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "psops.settings",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
             "DEBUG": "false",
@@ -168,7 +168,7 @@ class Stack:
     def start(self) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "8"]
-        self._spawn("web", [*gunicorn, "--bind", f"127.0.0.1:{self.port}", "psops.wsgi"])
+        self._spawn("web", [*gunicorn, "--bind", f"127.0.0.1:{self.port}", "config.wsgi"])
         self._spawn(
             "web-later",
             [*gunicorn, "--bind", f"127.0.0.1:{self.later_port}", "tests.e2e.later_wsgi"],
@@ -180,7 +180,7 @@ class Stack:
                 "-m",
                 "celery",
                 "-A",
-                "psops",
+                "config",
                 "worker",
                 "--pool",
                 "solo",

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from engagements.models import FollowUp, PainPoint, Recommendation
 from handoffs.models import HandoffPacket, HandoffReview, Verdict
 from health.kpis import KPIS, KpiScope, SparklinePoint, kpi_get, kpi_tiles, sparkline_svg
@@ -19,7 +20,6 @@ from health.snapshots import kpi_snapshots_backfill, kpi_snapshots_store
 from health.tasks_kpis import snapshot_kpis
 from health.weeks import IsoWeek
 from psops.accounts.models import OrganizationSettings, Role
-from psops.celery import app as celery_app
 from tests.engagements.factories import (
     EngagementFactory,
     FollowUpFactory,

@@ -473,7 +473,7 @@ def test_the_job_publishes_held_weeks_that_reached_the_minimum_once(tenant, set_
 
 
 def test_the_job_runs_hourly_for_every_tenant():
-    from psops.celery import app
+    from config.celery import app
 
     entry = django_settings.CELERY_BEAT_SCHEDULE["pulse-publish"]
     assert entry["task"] == "health.tasks_pulse.pulse_publish"

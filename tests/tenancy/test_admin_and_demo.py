@@ -1,4 +1,3 @@
-import os
 import re
 import subprocess
 import sys
@@ -142,7 +141,7 @@ def test_demo_seed_is_idempotent_and_its_people_can_sign_in():
 
 
 @pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="only meaningful on the embedded servers"
+    not settings.USES_EMBEDDED_SERVERS, reason="only meaningful on the embedded servers"
 )
 def test_another_process_reaches_the_same_embedded_servers():
     """What a second terminal gets while `make run` is up: the very same servers."""
@@ -150,7 +149,8 @@ def test_another_process_reaches_the_same_embedded_servers():
         [
             sys.executable,
             "-c",
-            "from psops import local_services as s; print(s.postgres_url()); print(s.redis_url())",
+            "from devtools import local_services as s; "
+            "print(s.postgres_url()); print(s.redis_url())",
         ],
         capture_output=True,
         text=True,

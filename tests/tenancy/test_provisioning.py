@@ -4,9 +4,9 @@ from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
 from psops.accounts.models import Role, User
-from psops.scheduler import TenantScheduler
 from psops.tenancy import template as template_module
 from psops.tenancy.models import Domain, Organization
+from psops.tenancy.scheduler import TenantScheduler
 from psops.tenancy.selectors import organization_list_tenants
 from psops.tenancy.template import TEMPLATE_SCHEMA, template_has_user_data
 from tests.conftest import TenantClient

@@ -1,16 +1,20 @@
-"""PS Ops settings: one module, driven by environment variables.
+"""PS Ops settings: one module, driven by environment variables, with no side effects.
 
 Production differs from development only through the environment (see the
-README's configuration table). With ``DATABASE_URL`` / ``REDIS_URL`` unset the
-project runs on embedded PostgreSQL and Redis servers (``psops.local_services``).
+README's configuration table). Importing this module starts nothing: with
+``DATABASE_URL`` / ``REDIS_URL`` unset, the development entry points (``make run``,
+``manage.py``, the test suite; ``devtools.local_services``) start embedded
+PostgreSQL and Redis servers first and pass their URLs in the environment, with
+``PSOPS_EMBEDDED_SERVERS`` set.
 """
 
 from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
+from config.beat import CELERY_BEAT_SCHEDULE  # noqa: F401 - a setting
 from psops.redis_urls import redis_client_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,15 +24,17 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
-# --- Embedded servers when no external ones are configured ----------------------------------
+# --- Servers -------------------------------------------------------------------------------
 DATABASE_URL = env("DATABASE_URL", default="")
 REDIS_URL = env("REDIS_URL", default="")
-USES_EMBEDDED_SERVERS = not (DATABASE_URL and REDIS_URL)
-if not DATABASE_URL or not REDIS_URL:
-    from psops import local_services
-
-    DATABASE_URL = DATABASE_URL or local_services.postgres_url()
-    REDIS_URL = REDIS_URL or local_services.redis_url()
+if not (DATABASE_URL and REDIS_URL):
+    raise ImproperlyConfigured(
+        "DATABASE_URL and REDIS_URL must be set. For development, `make run`, "
+        "`python manage.py ...` and `make test` start embedded servers and set them; "
+        "for any other command, `python -m devtools.with_servers <command>` does the same."
+    )
+# The embedded development servers: convenient defaults below, never in production.
+USES_EMBEDDED_SERVERS = env.bool("PSOPS_EMBEDDED_SERVERS", default=False)
 
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
@@ -84,8 +90,8 @@ TENANT_DOMAIN_MODEL = "tenancy.Domain"
 # New tenants are cloned from this migrated, empty schema (see psops.tenancy.template).
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
-PUBLIC_SCHEMA_URLCONF = "psops.urls_public"
-ROOT_URLCONF = "psops.urls_tenant"
+PUBLIC_SCHEMA_URLCONF = "config.urls_public"
+ROOT_URLCONF = "config.urls_tenant"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # Set search_path once per connection and tenant switch, not before every query.
 TENANT_LIMIT_SET_CALLS = True
@@ -96,7 +102,7 @@ AUTH_USER_MODEL = "accounts.User"
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 MIDDLEWARE = [
-    "psops.health.HealthCheckMiddleware",
+    "psops.healthz.HealthCheckMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -122,7 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "psops.accounts.context_processors.navigation",
+                "config.navigation.navigation",
                 "psops.accounts.context_processors.unread_notifications",
             ],
             "loaders": [
@@ -139,8 +145,8 @@ TEMPLATES = [
     }
 ]
 
-WSGI_APPLICATION = "psops.wsgi.application"
-ASGI_APPLICATION = "psops.asgi.application"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 # --- Database ----------------------------------------------------------------------------
 _database = env.db_url_config(DATABASE_URL)
@@ -181,25 +187,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
 CELERY_IMPORTS = ["psops.tasks"]
-CELERY_BEAT_SCHEDULER = "psops.scheduler.TenantScheduler"
-# Each entry runs once per customer organization, in its schema (psops.scheduler).
-CELERY_BEAT_SCHEDULE: dict = {
-    "clear-expired-sign-in-records": {
-        "task": "psops.accounts.tasks.clear_expired_sign_in_records",
-        "schedule": timedelta(hours=24),
-    },
-    "kpi-snapshots": {"task": "health.tasks_kpis.snapshot_kpis", "schedule": timedelta(hours=24)},
-    "pulse-publish": {"task": "health.tasks_pulse.pulse_publish", "schedule": timedelta(hours=1)},
-    # Monday morning, in each organization (psops.scheduler); idempotent per ISO week.
-    "weekly-digest": {
-        "task": "health.tasks_digest.weekly_digest",
-        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
-    },
-    "risk-scans": {
-        "task": "health.tasks_risks.run_risk_scans",
-        "schedule": timedelta(minutes=15),
-    },
-}
+CELERY_BEAT_SCHEDULER = "psops.tenancy.scheduler.TenantScheduler"
+# CELERY_BEAT_SCHEDULE (config.beat): each entry runs once per customer organization.
 
 # --- Sessions, authentication, passwords -------------------------------------------------
 # Sessions live in each tenant's own schema; the cookie stays host-only so that a

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from psops import views
+from psops.tenancy import views
 
 urlpatterns = [
     path("", views.landing, name="landing"),

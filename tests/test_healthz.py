@@ -1,6 +1,6 @@
 import pytest
 
-from psops import health
+from psops import healthz
 from tests.conftest import TenantClient
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def test_healthz_is_503_naming_the_database_when_it_is_down(monkeypatch):
     def database_down():
         raise OperationalError("connection refused")
 
-    monkeypatch.setitem(health.CHECKS, "database", database_down)
+    monkeypatch.setitem(healthz.CHECKS, "database", database_down)
 
     response = TenantClient(host="acme.localhost").get("/healthz")
 

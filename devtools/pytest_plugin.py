@@ -1,0 +1,16 @@
+"""The test suite's embedded servers: started before pytest-django reads the settings.
+
+Loaded with ``-p devtools.pytest_plugin`` (pyproject's pytest options). A wrapper
+runs before every ordinary implementation of the hook, pytest-django's included,
+which is where Django's settings are first read.
+"""
+
+import pytest
+
+from devtools.local_services import servers_ensure
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    servers_ensure()
+    return (yield)
