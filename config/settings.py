@@ -186,7 +186,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
-CELERY_IMPORTS = ["psops.tasks"]
+# Task modules beyond each app's tasks.py (autodiscovered): the health features keep theirs.
+CELERY_IMPORTS = [
+    "psops.tasks",
+    "health.home.tasks",
+    "health.kpis.tasks",
+    "health.pulse.tasks",
+    "health.risks.tasks",
+]
 CELERY_BEAT_SCHEDULER = "psops.tenancy.scheduler.TenantScheduler"
 # CELERY_BEAT_SCHEDULE (config.beat): each entry runs once per customer organization.
 

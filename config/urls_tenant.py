@@ -4,19 +4,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from handoffs.api import api
-from health.views import home
 
 # The composition root: the only module that knows every app.
 urlpatterns = [
-    path("", home.home, name="home"),
-    path("home/quick-log/", home.home_quick_log, name="home_quick_log"),
+    path("", include("health.home.urls")),
     path("", include("psops.accounts.urls")),
     path("", include("engagements.urls")),
     path("", include("handoffs.urls")),
-    path("", include("health.urls_kpis")),
-    path("", include("health.urls_checkins")),
-    path("", include("health.urls_pulse")),
-    path("", include("health.urls_risks")),
+    path("", include("health.kpis.urls")),
+    path("", include("health.checkins.urls")),
+    path("", include("health.pulse.urls")),
+    path("", include("health.risks.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -107,14 +107,6 @@ def engagement_sections(*, engagement: Engagement) -> dict:
             engagement.escalations.select_related("raised_by").prefetch_related(stakeholder_names)
         ),
         "timeline": engagement_timeline(engagement=engagement),
-        # Through the reverse relation, so that engagements need not know the health app.
-        # Private risks (someone's overload) never show on a shared page.
-        "risks": list(
-            engagement.risks.filter(private_to__isnull=True)
-            .exclude(status="resolved")
-            .select_related("engagement__client", "acknowledged_by")
-            .order_by("-last_seen", "-id")
-        ),
     }
 
 

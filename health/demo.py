@@ -159,7 +159,7 @@ def seed_tenant(*, organization, users) -> None:
     PulseParticipation.objects.bulk_create(participations)
     PulseResponse.objects.bulk_create(answers)
 
-    from health.snapshots import kpi_snapshots_backfill
+    from health.kpis.snapshots import kpi_snapshots_backfill
 
     kpi_snapshots_backfill(days=WEEKS * 7, until=today)
 
@@ -172,6 +172,6 @@ def seed_tenant(*, organization, users) -> None:
     ).update(occurred_at=month_ago)
 
     # Risks of every kind on the first page view, rather than 15 minutes later.
-    from health.risks import risk_scans_run
+    from health.risks.scans import risk_scans_run
 
     risk_scans_run(now=timezone.now())

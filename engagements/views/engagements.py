@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from engagements import selectors, services
 from engagements.forms import EngagementForm, EngagementResetForm, NoteForm, QuickPainPointForm
 from engagements.models import Client, Engagement
+from engagements.panels import engagement_panels
 from engagements.views.common import (
     EDIT_ROLES,
     PER_PAGE,
@@ -112,6 +113,8 @@ def _detail_context(request, engagement: Engagement, **extra) -> dict:
         "quick_form": QuickPainPointForm(),
         "note_form": NoteForm(),
         **selectors.engagement_sections(engagement=engagement),
+        # What other apps show on this page (the risks found on it, say).
+        "panels": engagement_panels(user=request.user, engagement=engagement),
     }
     context.update(extra)
     return context

@@ -312,7 +312,7 @@ def _prepare() -> None:
 def _scan(slug: str) -> None:
     from django_tenants.utils import schema_context
 
-    from health.tasks_risks import run_risk_scans
+    from health.risks.tasks import run_risk_scans
 
     with schema_context(slug):
         # Sent to the worker over the broker, as beat sends it, and waited for.

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from health import checkins
+from health.checkins import weekly as checkins
 from health.models import CheckIn
 from health.weeks import IsoWeek, last_closed_week, recent_weeks
 from psops.accounts.models import OrganizationSettings, Role

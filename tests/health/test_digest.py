@@ -7,9 +7,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from health.digest import digest_send
+from health.home.digest import digest_send
+from health.home.tasks import weekly_digest
 from health.models import KpiTarget, Risk
-from health.tasks_digest import weekly_digest
 from psops.accounts.models import Notification, Role
 from tests.engagements.factories import EngagementFactory, FollowUpFactory
 from tests.health.risk_helpers import make_risk

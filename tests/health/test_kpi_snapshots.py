@@ -14,10 +14,12 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from engagements.models import FollowUp, PainPoint, Recommendation
 from handoffs.models import HandoffPacket, HandoffReview, Verdict
-from health.kpis import KPIS, KpiScope, SparklinePoint, kpi_get, kpi_tiles, sparkline_svg
+from health.kpis.base import KpiScope
+from health.kpis.registry import KPIS, kpi_get
+from health.kpis.snapshots import kpi_snapshots_backfill, kpi_snapshots_store
+from health.kpis.tasks import snapshot_kpis
+from health.kpis.tiles import SparklinePoint, kpi_tiles, sparkline_svg
 from health.models import KpiSnapshot, KpiTarget
-from health.snapshots import kpi_snapshots_backfill, kpi_snapshots_store
-from health.tasks_kpis import snapshot_kpis
 from health.weeks import IsoWeek
 from psops.accounts.models import OrganizationSettings, Role
 from tests.engagements.factories import (

@@ -11,7 +11,9 @@ from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains
 
 from engagements.models import PainPoint
-from health.kpis import KPIS, KpiScope, kpi_tiles
+from health.kpis.base import KpiScope
+from health.kpis.registry import KPIS
+from health.kpis.tiles import kpi_tiles
 from health.models import KpiTarget
 from psops.accounts.models import Role
 from tests.engagements.factories import EngagementFactory

@@ -12,16 +12,10 @@ import pytest
 
 from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
 from handoffs.models import HandoffPacket, HandoffReview, Verdict
-from health.kpis import (
-    KPIS,
-    Evidence,
-    KpiScope,
-    Link,
-    kpi_get,
-    kpi_status,
-    kpi_value_display,
-    last_closed_week,
-)
+from health.kpis.base import Evidence, KpiScope, Link, kpi_value_display
+from health.kpis.registry import KPIS, kpi_get
+from health.kpis.targets import kpi_status
+from health.kpis.team import last_closed_week
 from health.weeks import IsoWeek
 from psops.accounts.models import OrganizationSettings, Role
 from tests.engagements.factories import (
@@ -715,7 +709,7 @@ def test_evidence_rows_are_plain_cells_or_links_and_days_read_as_iso(engagement)
 
 
 def test_evidence_lists_at_most_the_row_limit(engagement, monkeypatch):
-    monkeypatch.setattr("health.kpis.EVIDENCE_ROW_LIMIT", 2)
+    monkeypatch.setattr("health.kpis.base.EVIDENCE_ROW_LIMIT", 2)
     for day in (1, 2, 3):
         resolved(engagement, date(2025, 1, day), date(2025, 1, 20))
 

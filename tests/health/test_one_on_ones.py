@@ -21,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from health import one_on_ones
+from health.checkins import one_on_ones
 from health.models import OneOnOne, OneOnOnePrivateNote
 from psops.accounts.models import Role, User
 from tests.factories import UserFactory

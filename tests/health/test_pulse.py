@@ -20,9 +20,10 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from health import pulse
+from health import anonymity
 from health.models import PulseParticipation, PulseResponse
-from health.tasks_pulse import pulse_publish
+from health.pulse import holding, selectors, services
+from health.pulse.tasks import pulse_publish
 from health.weeks import IsoWeek
 from psops.accounts.models import OrganizationSettings, Role, User
 from tests.factories import UserFactory
@@ -42,7 +43,7 @@ def held_prefix(settings):
     """A key prefix of this test's own: never the held answers of a running server."""
     prefix = f"test-pulse-{uuid.uuid4().hex}"
     settings.PULSE_HELD_KEY_PREFIX = prefix
-    client = pulse.pulse_redis()  # the real one, even if a test replaces it
+    client = holding.pulse_redis()  # the real one, even if a test replaces it
     yield prefix
     keys = list(client.scan_iter(match=f"{prefix}:*"))
     if keys:
@@ -64,7 +65,7 @@ def answer(django_capture_on_commit_callbacks, make_user):
     def submit(*, user=None, team="", week=WEEK, energy=3, workload=3, safety=3, comment=""):
         user = user or make_user(team=team)
         with django_capture_on_commit_callbacks(execute=True):
-            pulse.pulse_submit(
+            services.pulse_submit(
                 user=user,
                 week=week,
                 energy=energy,
@@ -78,8 +79,8 @@ def answer(django_capture_on_commit_callbacks, make_user):
 
 
 def held(week: IsoWeek = WEEK) -> set[str]:
-    key = pulse.held_key(schema=connection.schema_name, week=week)
-    return pulse.pulse_redis().smembers(key)
+    key = holding.held_key(schema=connection.schema_name, week=week)
+    return holding.pulse_redis().smembers(key)
 
 
 def rows(week: IsoWeek = WEEK):
@@ -153,7 +154,7 @@ def test_a_held_answer_carries_no_person_and_identical_answers_stay_distinct(ans
 def test_a_second_answer_in_the_same_week_is_refused_and_the_first_stands(answer):
     person = answer(energy=2)
 
-    with pytest.raises(pulse.PulseAlreadyAnswered) as refused:
+    with pytest.raises(services.PulseAlreadyAnswered) as refused:
         answer(user=person, energy=5)
 
     assert "already answered the pulse for week 2024-W10" in refused.value.messages[0]
@@ -202,7 +203,7 @@ def test_nothing_is_published_until_the_minimum_then_all_at_once(answer):
 @pytest.mark.parametrize("minimum", [3, 5])
 def test_the_tenants_minimum_decides_when_answers_are_published(answer, set_minimum, minimum):
     set_minimum(minimum)
-    assert pulse.pulse_minimum() == minimum
+    assert anonymity.pulse_minimum() == minimum
 
     for _ in range(minimum - 1):
         answer()
@@ -214,11 +215,11 @@ def test_the_tenants_minimum_decides_when_answers_are_published(answer, set_mini
 
 def test_without_a_settings_row_the_minimum_is_five_and_never_below_three(tenant):
     assert not OrganizationSettings.objects.exists()
-    assert pulse.pulse_minimum() == 5
+    assert anonymity.pulse_minimum() == 5
     assert not OrganizationSettings.objects.exists()  # reading creates nothing
 
     OrganizationSettings.objects.create(id=1, pulse_minimum_group=1)  # past the form's check
-    assert pulse.pulse_minimum() == 3
+    assert anonymity.pulse_minimum() == 3
 
 
 def test_a_small_team_is_stored_without_its_name(answer, set_minimum):
@@ -236,7 +237,7 @@ def test_a_small_team_is_stored_without_its_name(answer, set_minimum):
     assert Counter(rows().values_list("team", flat=True)) == {
         "Delivery": 5,
         "Success": 5,
-        pulse.OTHER: 5,
+        anonymity.OTHER: 5,
     }
 
 
@@ -251,7 +252,7 @@ def test_a_stored_team_is_folded_when_the_rest_could_be_worked_out_by_subtractio
     for _ in range(4):
         answer(team="Solo")  # 15 in all: Solo's four, alone, would be total minus the rest
 
-    assert Counter(rows().values_list("team", flat=True)) == {"Success": 6, pulse.OTHER: 9}
+    assert Counter(rows().values_list("team", flat=True)) == {"Success": 6, anonymity.OTHER: 9}
 
 
 def test_a_database_reader_cannot_match_answers_to_people_by_order_keys_or_transactions(
@@ -273,11 +274,11 @@ def test_a_database_reader_cannot_match_answers_to_people_by_order_keys_or_trans
         connection.set_tenant(tenant)
         people = []
         try:
-            assert pulse.pulse_minimum() == 5
+            assert anonymity.pulse_minimum() == 5
             for number, comment in enumerate(answers_in_order):
                 person = UserFactory(email=f"pulse-{uuid.uuid4().hex}@example.test")
                 people.append(person)
-                pulse.pulse_submit(
+                services.pulse_submit(
                     user=person,
                     week=WEEK,
                     energy=number % 5 + 1,
@@ -377,7 +378,7 @@ def test_answers_go_back_to_the_holding_area_when_the_database_write_fails(answe
     assert len(held()) == 5
 
     monkeypatch.undo()
-    assert pulse.pulse_week_publish(week=WEEK) == 5
+    assert services.pulse_week_publish(week=WEEK) == 5
     assert rows().count() == 5
 
 
@@ -386,10 +387,11 @@ def test_when_the_holding_area_is_down_nothing_is_recorded(tenant, make_user, mo
 
     person = make_user()
     unreachable = redis.Redis(unix_socket_path="/nonexistent/redis.sock", socket_timeout=1)
-    monkeypatch.setattr(pulse, "pulse_redis", lambda: unreachable)
+    monkeypatch.setattr(holding, "pulse_redis", lambda: unreachable)
+    monkeypatch.setattr(services, "pulse_redis", lambda: unreachable)
 
-    with pytest.raises(pulse.PulseUnavailable):
-        pulse.pulse_submit(user=person, week=WEEK, energy=3, workload=3, safety=3)
+    with pytest.raises(services.PulseUnavailable):
+        services.pulse_submit(user=person, week=WEEK, energy=3, workload=3, safety=3)
 
     assert not PulseParticipation.objects.filter(user=person).exists()
 
@@ -405,7 +407,7 @@ def test_bad_input_is_refused_and_records_nothing(tenant, make_user, scores):
     values = {"energy": 3, "workload": 3, "safety": 3, "comment": "", **scores}
 
     with pytest.raises(ValidationError):
-        pulse.pulse_submit(user=person, week=WEEK, **values)
+        services.pulse_submit(user=person, week=WEEK, **values)
 
     assert not PulseParticipation.objects.filter(user=person).exists()
     assert held() == set()
@@ -453,8 +455,8 @@ def test_the_job_publishes_held_weeks_that_reached_the_minimum_once(tenant, set_
         '{"comment": "", "energy": 3, "nonce": "%s", "safety": 3, "team": "", "workload": 3}'
     )
     for week, count in ((open_week, 4), (closed_week, 3)):
-        pulse.held_add(
-            key=pulse.held_key(schema=schema, week=week),
+        holding.held_add(
+            key=holding.held_key(schema=schema, week=week),
             members=[answer_json % uuid.uuid4().hex for _ in range(count)],
         )
 
@@ -489,9 +491,9 @@ def test_a_week_closes_only_when_sunday_is_over_everywhere():
     monday_early_utc = datetime(2024, 3, 11, 6, 0, tzinfo=UTC)  # still Sunday in UTC-12
     monday_noon_utc = datetime(2024, 3, 11, 12, 0, tzinfo=UTC)  # Monday everywhere
 
-    assert not WEEK.is_closed(pulse.pulse_closing_today(sunday_noon_utc))
-    assert not WEEK.is_closed(pulse.pulse_closing_today(monday_early_utc))
-    assert WEEK.is_closed(pulse.pulse_closing_today(monday_noon_utc))
+    assert not WEEK.is_closed(services.pulse_closing_today(sunday_noon_utc))
+    assert not WEEK.is_closed(services.pulse_closing_today(monday_early_utc))
+    assert WEEK.is_closed(services.pulse_closing_today(monday_noon_utc))
 
 
 # --- Results -------------------------------------------------------------------------------
@@ -500,12 +502,12 @@ def test_a_week_closes_only_when_sunday_is_over_everywhere():
 def test_nothing_is_shown_while_the_week_is_open_not_even_a_count(tenant):
     publish_rows(WEEK, {"Delivery": 6, "Success": 7})
 
-    during = pulse.pulse_results(week=WEEK, minimum=5, today=DURING)
+    during = selectors.pulse_results(week=WEEK, minimum=5, today=DURING)
     assert during.state == "open"
     assert during.overall is None
     assert during.groups == []
 
-    after = pulse.pulse_results(week=WEEK, minimum=5, today=AFTER)
+    after = selectors.pulse_results(week=WEEK, minimum=5, today=AFTER)
     assert after.state == "shown"
     assert after.overall.scores.n == 13
 
@@ -513,11 +515,11 @@ def test_nothing_is_shown_while_the_week_is_open_not_even_a_count(tenant):
 @pytest.mark.parametrize("minimum", [3, 5])
 def test_a_week_below_the_minimum_shows_nothing(tenant, minimum):
     publish_rows(WEEK, {"": minimum - 1})
-    assert pulse.pulse_results(week=WEEK, minimum=minimum, today=AFTER).state == "too_few"
-    assert pulse.pulse_results(week=WEEK, minimum=minimum, today=AFTER).overall is None
+    assert selectors.pulse_results(week=WEEK, minimum=minimum, today=AFTER).state == "too_few"
+    assert selectors.pulse_results(week=WEEK, minimum=minimum, today=AFTER).overall is None
 
     publish_rows(WEEK, {"": 1})
-    result = pulse.pulse_results(week=WEEK, minimum=minimum, today=AFTER)
+    result = selectors.pulse_results(week=WEEK, minimum=minimum, today=AFTER)
     assert result.state == "shown"
     assert result.overall.scores.n == minimum
 
@@ -525,7 +527,7 @@ def test_a_week_below_the_minimum_shows_nothing(tenant, minimum):
 def test_small_teams_are_folded_into_other_teams(tenant):
     publish_rows(WEEK, {"Delivery": 5, "Success": 6, "Architects": 3, "Solo": 1, "": 1})
 
-    result = pulse.pulse_results(week=WEEK, minimum=5, today=AFTER)
+    result = selectors.pulse_results(week=WEEK, minimum=5, today=AFTER)
 
     assert labels(result) == {"Delivery": 5, "Success": 6, "Other teams": 5}
     assert result.overall.scores.n == 16
@@ -538,7 +540,7 @@ def test_other_teams_below_the_minimum_takes_the_smallest_team_against_subtracti
     # total minus Delivery minus Success. The smallest team shown joins it.
     publish_rows(WEEK, {"Delivery": 5, "Success": 7, "Solo": 1, "Pair": 1})
 
-    result = pulse.pulse_results(week=WEEK, minimum=5, today=AFTER)
+    result = selectors.pulse_results(week=WEEK, minimum=5, today=AFTER)
 
     assert labels(result) == {"Success": 7, "Other teams": 7}
     assert result.fold.folded_for_subtraction
@@ -547,7 +549,7 @@ def test_other_teams_below_the_minimum_takes_the_smallest_team_against_subtracti
 def test_the_breakdown_is_withheld_when_one_team_would_reveal_the_rest(tenant):
     publish_rows(WEEK, {"Delivery": 6, "Solo": 2})
 
-    result = pulse.pulse_results(week=WEEK, minimum=5, today=AFTER)
+    result = selectors.pulse_results(week=WEEK, minimum=5, today=AFTER)
 
     assert result.overall.scores.n == 8
     assert result.groups == []
@@ -563,7 +565,7 @@ def test_every_breakdown_keeps_each_group_and_what_is_left_out_at_the_minimum():
             team: generator.randint(1, 9)
             for team in generator.sample(["", "A", "B", "C", "D", "E"], generator.randint(1, 6))
         }
-        fold = pulse.pulse_groups_fold(counts=counts, minimum=minimum)
+        fold = anonymity.pulse_groups_fold(counts=counts, minimum=minimum)
         total = sum(counts.values())
         if total < minimum:
             assert not fold.overall_shown and not fold.breakdown_shown
@@ -587,7 +589,7 @@ def test_comments_appear_only_under_groups_that_are_shown(tenant):
     publish_rows(folded_week, {"Delivery": 5, "Solo": 2, "Pair": 3})
     publish_rows(withheld_week, {"Delivery": 6, "Solo": 2})
 
-    small, folded, withheld = pulse.pulse_results_for_weeks(
+    small, folded, withheld = selectors.pulse_results_for_weeks(
         weeks=[small_week, folded_week, withheld_week], minimum=5, today=AFTER
     )
 
@@ -612,7 +614,7 @@ def test_comments_come_in_random_order(tenant):
     publish_rows(WEEK, {"": 20})
 
     orders = {
-        tuple(pulse.pulse_results(week=WEEK, minimum=5, today=AFTER).overall.comments)
+        tuple(selectors.pulse_results(week=WEEK, minimum=5, today=AFTER).overall.comments)
         for _ in range(3)
     }
 
@@ -643,7 +645,7 @@ def test_results_never_mix_tenants_and_held_answers_stay_per_tenant(
         "published": 0,
         "discarded": 0,
     }
-    assert pulse.pulse_results(week=WEEK, minimum=5, today=AFTER).state == "too_few"
+    assert selectors.pulse_results(week=WEEK, minimum=5, today=AFTER).state == "too_few"
 
     connection.set_tenant(other_tenant)
     assert len(held()) == 2
@@ -657,7 +659,7 @@ def test_the_dashboard_summary_shows_the_latest_closed_week_and_its_trend(tenant
     publish_rows(WEEK.shifted(-1), {"": 6}, score=3)
     publish_rows(WEEK, {"": 3}, score=5)  # too few: not the latest result
 
-    summary = pulse.pulse_dashboard_summary(today=AFTER)
+    summary = selectors.pulse_dashboard_summary(today=AFTER)
 
     assert summary.week == WEEK.shifted(-1)
     assert summary.scores.n == 6
@@ -667,11 +669,11 @@ def test_the_dashboard_summary_shows_the_latest_closed_week_and_its_trend(tenant
 
     # While the latest week is still open, it is not the dashboard's.
     publish_rows(WEEK.shifted(1), {"": 5}, score=1)
-    assert pulse.pulse_dashboard_summary(today=WEEK.shifted(1).monday).week == WEEK.shifted(-1)
+    assert selectors.pulse_dashboard_summary(today=WEEK.shifted(1).monday).week == WEEK.shifted(-1)
 
 
 def test_the_dashboard_summary_is_none_without_results(tenant):
-    assert pulse.pulse_dashboard_summary(today=AFTER) is None
+    assert selectors.pulse_dashboard_summary(today=AFTER) is None
 
 
 def test_the_dashboard_partial_renders_a_summary_and_the_empty_state(tenant, set_minimum):
@@ -682,7 +684,7 @@ def test_the_dashboard_partial_renders_a_summary_and_the_empty_state(tenant, set
     publish_rows(WEEK, {"": 5}, score=3)
 
     html = render_to_string(
-        "health/_pulse_summary.html", {"summary": pulse.pulse_dashboard_summary(today=AFTER)}
+        "health/_pulse_summary.html", {"summary": selectors.pulse_dashboard_summary(today=AFTER)}
     )
     assert "Week 2024-W10" in html
     assert "5 answers" in html

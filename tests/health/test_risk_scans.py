@@ -12,7 +12,7 @@ from django.utils import timezone
 from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
 from handoffs.models import HandoffPacket
 from health.models import CheckIn, PulseResponse, Risk
-from health.risks import (
+from health.risks.scans import (
     risk_scan_overdue_followups,
     risk_scan_overload,
     risk_scan_scaling,

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from health.snapshots import kpi_snapshots_backfill
+from health.kpis.snapshots import kpi_snapshots_backfill
 from psops.tenancy.selectors import organization_list_tenants
 
 

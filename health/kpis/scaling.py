@@ -1,0 +1,117 @@
+"""Scaling walls: clients heading into a limit PS has already measured."""
+
+from datetime import date
+from decimal import Decimal
+
+from engagements.models import PainPoint
+from engagements.projections import CapacityProjection, ProjectionState, capacity_projection
+from health.kpis.base import (
+    ENGAGEMENT_SCOPE,
+    EVIDENCE_ROW_LIMIT,
+    Evidence,
+    Kpi,
+    KpiScope,
+    Link,
+    engagement_filter,
+    engagement_link,
+)
+from psops.ui.numbers import plain_decimal
+
+BREACH_HORIZON_DAYS = 90  # "projected to breach within 90 days"
+
+
+def _scaling_breaches(as_of: date, scope: KpiScope) -> list[tuple[PainPoint, CapacityProjection]]:
+    """Scaling pain points unresolved on ``as_of`` that hit capacity within 90 days of it.
+
+    One query; the projection is the shared pure function, run on each fetched row.
+    """
+    candidates = (
+        PainPoint.objects.filter(
+            engagement_filter(scope),
+            category=PainPoint.Category.SCALING,
+            identified_on__lte=as_of,
+        )
+        .exclude(status=PainPoint.Status.RESOLVED, resolved_on__lte=as_of)
+        .select_related("engagement__client")
+        .order_by("identified_on", "id")
+    )
+    breaching = []
+    for point in candidates:
+        try:
+            projection = capacity_projection(
+                current=point.current_value,
+                capacity=point.capacity,
+                monthly_growth_pct=point.monthly_growth_pct,
+                today=as_of,
+            )
+        except (TypeError, ValueError):
+            continue  # numbers that describe no scaling problem (the model forbids them)
+        if projection.state is ProjectionState.NOT_WITHIN_HORIZON:
+            continue
+        if projection.days_from(as_of) <= BREACH_HORIZON_DAYS:
+            breaching.append((point, projection))
+    return breaching
+
+
+def scaling_breaches(as_of: date, scope: KpiScope) -> Decimal | None:
+    return Decimal(len(_scaling_breaches(as_of, scope)))
+
+
+def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
+    breaching = _scaling_breaches(as_of, scope)
+    shown = breaching[:EVIDENCE_ROW_LIMIT]
+    return Evidence(
+        columns=[
+            "Pain point",
+            "Engagement",
+            "Metric",
+            "Current",
+            "Capacity",
+            "Growth per month",
+            "Projection",
+            "Status",
+        ],
+        rows=[
+            [
+                Link(point.title, point.get_absolute_url()),
+                engagement_link(point.engagement),
+                point.metric_name,
+                f"{plain_decimal(point.current_value)} {point.metric_unit}".strip(),
+                f"{plain_decimal(point.capacity)} {point.metric_unit}".strip(),
+                f"{plain_decimal(point.monthly_growth_pct)}%",
+                projection.text,
+                point.get_status_display(),
+            ]
+            for point, projection in shown
+        ],
+        explanation=(
+            f"{len(breaching)} scaling pain points not resolved on {as_of} are projected to "
+            f"reach capacity within {BREACH_HORIZON_DAYS} days of it (deferred ones included: "
+            f"deferring a fix does not stop the growth). The projection compounds the monthly "
+            f"growth from the numbers last recorded on the pain point."
+        ),
+        truncated=len(breaching) > EVIDENCE_ROW_LIMIT,
+    )
+
+
+KPIS: list[Kpi] = [
+    Kpi(
+        key="scaling_breaches_90d",
+        name="Scaling walls within 90 days",
+        description=(
+            "How many clients are heading into a scaling wall PS has already measured: "
+            "each is a fix to push now, before it comes to a head and PS takes the blame."
+        ),
+        definition=(
+            "Scaling pain points not resolved on the day (deferred ones included) whose "
+            "metric, growing at its monthly rate, reaches capacity within 90 days of it or "
+            "is already over. A count on the day: the window does not apply."
+        ),
+        unit="count",
+        higher_is_better=False,
+        compute=scaling_breaches,
+        evidence=scaling_breaches_evidence,
+        scoped_by=ENGAGEMENT_SCOPE,
+        uses_window=False,
+    ),
+]

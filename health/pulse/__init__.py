@@ -1,0 +1,76 @@
+"""The anonymous pulse: energy, workload, psychological safety and a free comment.
+
+Every module of this package (``holding``, ``services``, ``selectors``) serves one
+promise: **nobody, leaders and database readers included,
+can tell what a given person answered.**
+
+Threat model
+============
+
+Protected against: a reader of the database at any moment (SQL access, a dump, a
+backup, a replica, a tenant admin with a database console, the Django admin). Such
+a reader sees ``PulseParticipation`` (who answered which week, one row each, in the
+order and transactions in which people answered) and ``PulseResponse`` (the answers).
+Nothing joins the two:
+
+- Columns: an answer has no user, no session, no timestamp (only the ISO week) and a
+  random UUID key; the holding area (below) keeps no user either.
+- Row order, keys and transaction ids: an answer is never written when it is given.
+  It waits in a holding area outside the database until at least the tenant's
+  minimum have arrived; then the whole week is rewritten in ONE transaction (that
+  week's rows deleted, every answer of the week inserted again in a random order
+  with fresh uuid4 keys). The table therefore only ever holds one batch per week:
+  one ``xmin`` for all of its rows, different from every participation's, and a
+  physical order (``ctid``) and key order that are random, not the answer order.
+- Timing: the database write happens only when a batch completes, so it says "one
+  of these N people" (N >= the minimum), never "the person who answered at 10:02".
+- The team column: a team is a quasi-identifier (with one person from team X
+  answering, the row with team X is theirs, and ``User.team`` says who that is). So
+  the team of an answer is stored only when the team shows under its own name by
+  the display rules below; every other answer is stored with an empty team (the
+  "Other teams" group), and every stored group has at least the minimum. Once
+  folded, an answer's team is gone for good: later batches never restore it.
+- Results: counts and averages only for closed weeks and for groups of at least
+  the minimum, with the subtraction guard below; comments only under a group that
+  is shown, in random order.
+
+Not protected against (residual risks, by design or out of reach of this code):
+
+- Someone who watches the system while people answer: Redis ``MONITOR`` or
+  repeated reads of the holding area, the application server's memory or request
+  logs, PostgreSQL statement logs. Such an observer sees answers as they arrive.
+- A reader of the holding area AND the database at the same moment: the held
+  answers (fewer than the minimum) belong to the people whose participation rows
+  came after the last batch. The holding area must be treated like process memory:
+  do not back it up, and prefer a Redis without persistence (the embedded
+  development Redis saves snapshots to ``.data/redis``).
+- Successive states of the database: repeated dumps, WAL archives or not yet
+  vacuumed dead rows keep earlier batches, so their difference tells which answers
+  arrived in which batch (each of at least the minimum, but a team label can
+  narrow a batch's part further).
+- The comment text itself (style, details). The form says so.
+
+Rules as implemented
+====================
+
+- One answer per person per week: a ``PulseParticipation`` row (unique per user and
+  week, holding no answer) is written in its own transaction; only after it commits
+  is the answer added to the holding area. A second answer is refused.
+- Holding area: a Redis SET per tenant schema and ISO week (unordered; each member
+  the JSON of the answer plus a random nonce so identical answers stay distinct).
+- Publishing: as soon as a week holds at least the minimum, all of its held
+  answers are taken atomically (a Lua script: SMEMBERS + DEL) and the week is
+  rewritten as above. If the database write fails they are put back.
+- Closing: a week is over when its Sunday is over everywhere on Earth (UTC-12, the
+  last time zone), so nobody can still add to a week whose results are shown. The
+  hourly job ``pulse_publish`` publishes weeks that reached the minimum and
+  discards the held answers of closed weeks below it (the form tells people).
+- Results: only for closed weeks; nothing, not even a count, for a week still open
+  or a week with fewer answers than the minimum. Per team: a team with fewer than
+  the minimum answers is folded into "Other teams" (with people without a team);
+  "Other teams" is shown only with at least the minimum. Subtraction guard: if the
+  answers not shown under a team's name number between 1 and minimum - 1, the total
+  minus the teams shown would reveal them, so the smallest team shown is folded in
+  with them, again and again, until they reach the minimum or no team is left
+  (then only the overall result is shown).
+"""

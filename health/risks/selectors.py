@@ -1,0 +1,96 @@
+"""Reading risks for people (the scans that find them are ``health.risks.scans``).
+
+A private risk (``private_to`` set, e.g. overload) is shown to its own person only:
+every query here that serves a shared page excludes private risks altogether, and a
+person's own list adds only the private risks that are theirs.
+"""
+
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
+
+from engagements.models import Engagement
+from health.models import Risk
+from psops.accounts.models import Role, User
+from psops.accounts.permissions import SERVICES_ROLES, user_has_role
+
+# Most severe first wherever risks are listed.
+SEVERITY_RANK = Case(
+    When(severity=Risk.Severity.CRITICAL, then=Value(0)),
+    When(severity=Risk.Severity.HIGH, then=Value(1)),
+    When(severity=Risk.Severity.MEDIUM, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+DASHBOARD_LIMIT = 10
+
+
+def risks_shared() -> QuerySet[Risk]:
+    """Risks anyone entitled to see their subject may see: never a private one."""
+    return Risk.objects.filter(private_to__isnull=True)
+
+
+def risks_visible_to(user: User) -> QuerySet[Risk]:
+    """Leaders and admins see every shared risk; consultants those of engagements they
+    lead or are on the team of; everyone also sees the private risks that are their own."""
+    own_private = Q(private_to=user)
+    if user_has_role(user, Role.LEADER, Role.ADMIN):
+        shared = Q(private_to__isnull=True)
+    elif user_has_role(user, Role.CONSULTANT):
+        # A subquery, not a join through the team, so that no risk is listed twice.
+        theirs = Engagement.objects.filter(Q(lead=user) | Q(team=user)).values("pk")
+        shared = Q(private_to__isnull=True, engagement__in=theirs)
+    else:
+        return Risk.objects.none()
+    return Risk.objects.filter(shared | own_private)
+
+
+def risk_list(
+    *, user: User, kind: str = "", severity: str = "", status: str = ""
+) -> QuerySet[Risk]:
+    risks = risks_visible_to(user)
+    if kind:
+        risks = risks.filter(kind=kind)
+    if severity:
+        risks = risks.filter(severity=severity)
+    if status:
+        risks = risks.filter(status=status)
+    return risks.select_related("engagement__client", "acknowledged_by").order_by(
+        SEVERITY_RANK, "-last_seen", "-id"
+    )
+
+
+def risk_get(*, user: User, risk_id: int) -> Risk:
+    """The risk if this user may see it, else 404."""
+    return get_object_or_404(
+        risks_visible_to(user).select_related("engagement__client", "acknowledged_by"),
+        pk=risk_id,
+    )
+
+
+def open_risks_for_dashboard(*, limit: int = DASHBOARD_LIMIT) -> tuple[int, list[Risk]]:
+    """Unresolved shared risks, most severe first: (how many in all, the first ``limit``)."""
+    unresolved = risks_shared().exclude(status=Risk.Status.RESOLVED)
+    listed = list(
+        unresolved.select_related("engagement__client", "acknowledged_by").order_by(
+            SEVERITY_RANK, "-last_seen", "-id"
+        )[:limit]
+    )
+    return unresolved.count(), listed
+
+
+def risks_of_engagement(*, engagement: Engagement) -> list[Risk]:
+    """The engagement page's risks: unresolved and shared (never someone's overload)."""
+    return list(
+        risks_shared()
+        .filter(engagement=engagement)
+        .exclude(status=Risk.Status.RESOLVED)
+        .select_related("engagement__client", "acknowledged_by")
+        .order_by(SEVERITY_RANK, "-last_seen", "-id")
+    )
+
+
+def engagement_risk_panel(user: User, engagement: Engagement) -> dict | None:
+    """The engagement page's risk panel (``engagements.panels``), for services only."""
+    if not user_has_role(user, *SERVICES_ROLES):
+        return None
+    return {"risks": risks_of_engagement(engagement=engagement)}
