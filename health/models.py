@@ -16,6 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from engagements.models import Severity
+
 ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
 
 
@@ -213,11 +215,8 @@ class Risk(models.Model):
         STALE_ENGAGEMENT = "stale_engagement", "Stale engagement"
         OVERLOAD = "overload", "Overload"
 
-    class Severity(models.TextChoices):
-        LOW = "low", "Low"
-        MEDIUM = "medium", "Medium"
-        HIGH = "high", "High"
-        CRITICAL = "critical", "Critical"
+    # One severity scale for everything PS tracks: a risk reads like a pain point.
+    Severity = Severity
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -2,28 +2,30 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
 
 from engagements import selectors, services
 from engagements.forms import ClientForm, StakeholderForm
 from engagements.models import Client, Stakeholder
-from engagements.views.common import EDIT_ROLES, PER_PAGE, HtmxHttpRequest, form_errors_from
+from engagements.views.common import EDIT_ROLES, PER_PAGE
 from psops.accounts.permissions import role_required
+from psops.ui.forms import form_errors_from
+from psops.ui.htmx import HtmxHttpRequest, render_page
 
 
 @require_http_methods(["GET"])
 @role_required(*EDIT_ROLES)
-@vary_on_headers("HX-Request")
 def client_list(request: HtmxHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     page = Paginator(selectors.client_list(query=query), PER_PAGE).get_page(request.GET.get("page"))
-    template = "engagements/client_list.html"
-    if request.htmx and request.htmx.target == "client-results":
-        template += "#client-results"
-    return render(request, template, {"page": page, "query": query})
+    return render_page(
+        request,
+        "engagements/client_list.html",
+        {"page": page, "query": query},
+        partial="client-results",
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,7 +36,7 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
         client = services.client_save(client=form.save(commit=False))
         messages.success(request, f"Client {client.name} added.")
         return redirect("engagements:client_detail", client_id=client.pk)
-    return render(
+    return render_page(
         request,
         "engagements/form_page.html",
         {
@@ -43,7 +45,7 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
             "submit": "Add client",
             "back_url": reverse("engagements:client_list"),
         },
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 
@@ -52,7 +54,7 @@ def client_create(request: HtmxHttpRequest) -> HttpResponse:
 def client_detail(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=client_id)
     context = {"client": client, **selectors.client_sections(client=client)}
-    return render(request, "engagements/client_detail.html", context)
+    return render_page(request, "engagements/client_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -64,7 +66,7 @@ def client_edit(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
         services.client_save(client=form.save(commit=False))
         messages.success(request, "Client saved.")
         return redirect("engagements:client_detail", client_id=client.pk)
-    return render(
+    return render_page(
         request,
         "engagements/form_page.html",
         {
@@ -73,11 +75,13 @@ def client_edit(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
             "submit": "Save",
             "back_url": client.get_absolute_url(),
         },
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 
-def _stakeholder_form_page(request, *, client: Client, stakeholder: Stakeholder) -> HttpResponse:
+def _stakeholder_form_page(
+    request: HtmxHttpRequest, *, client: Client, stakeholder: Stakeholder
+) -> HttpResponse:
     form = StakeholderForm(request.POST or None, instance=stakeholder, client=client)
     if request.method == "POST" and form.is_valid():
         try:
@@ -90,7 +94,7 @@ def _stakeholder_form_page(request, *, client: Client, stakeholder: Stakeholder)
             messages.success(request, f"Stakeholder {stakeholder.name} saved.")
             return redirect("engagements:client_detail", client_id=client.pk)
     title = f"Edit {stakeholder.name}" if stakeholder.pk else f"New stakeholder at {client.name}"
-    return render(
+    return render_page(
         request,
         "engagements/form_page.html",
         {
@@ -99,7 +103,7 @@ def _stakeholder_form_page(request, *, client: Client, stakeholder: Stakeholder)
             "submit": "Save stakeholder",
             "back_url": client.get_absolute_url(),
         },
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 

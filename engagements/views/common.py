@@ -1,7 +1,4 @@
-from django.core.exceptions import ValidationError
-from django.forms import Form
-from django.http import HttpRequest
-from django_htmx.middleware import HtmxDetails
+"""What every engagements view shares: page size and who may read or edit."""
 
 from psops.accounts.models import Role
 from psops.accounts.permissions import SERVICES_ROLES
@@ -10,23 +7,3 @@ PER_PAGE = 25
 # Reading an engagement: everyone whose selector lets them see it (sales: only its own deals).
 READ_ROLES = (*SERVICES_ROLES, Role.SALES)
 EDIT_ROLES = SERVICES_ROLES
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def form_errors_from(form: Form, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the form it came from."""
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
-
-
-def int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
-        return None

@@ -2,28 +2,22 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
 
 from engagements import selectors, services
 from engagements.forms import EngagementForm, EngagementResetForm, NoteForm, QuickPainPointForm
 from engagements.models import Client, Engagement
 from engagements.panels import engagement_panels
-from engagements.views.common import (
-    EDIT_ROLES,
-    PER_PAGE,
-    READ_ROLES,
-    HtmxHttpRequest,
-    form_errors_from,
-    int_or_none,
-)
+from engagements.views.common import EDIT_ROLES, PER_PAGE, READ_ROLES
 from psops.accounts.permissions import role_required
+from psops.ui.forms import form_errors_from, int_or_none
+from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 
-def _filters(request) -> dict:
+def _filters(request: HtmxHttpRequest) -> dict:
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "")
     return {
@@ -34,7 +28,7 @@ def _filters(request) -> dict:
     }
 
 
-def _filter_query(request) -> str:
+def _filter_query(request: HtmxHttpRequest) -> str:
     """The current filters as a query string prefix for pagination links ("kind=...&")."""
     params = request.GET.copy()
     for page_param in ("ipage", "spage"):
@@ -45,7 +39,6 @@ def _filter_query(request) -> str:
 
 @require_http_methods(["GET"])
 @role_required(*READ_ROLES)
-@vary_on_headers("HX-Request")
 def engagement_list(request: HtmxHttpRequest) -> HttpResponse:
     """Implementation projects and ongoing success work, each in its own paginated section."""
     filters = _filters(request)
@@ -70,10 +63,9 @@ def engagement_list(request: HtmxHttpRequest) -> HttpResponse:
         "clients": Client.objects.order_by("name") if can_edit else [],
         "can_edit": can_edit,
     }
-    template = "engagements/engagement_list.html"
-    if request.htmx and request.htmx.target == "engagement-results":
-        template += "#engagement-results"
-    return render(request, template, context)
+    return render_page(
+        request, "engagements/engagement_list.html", context, partial="engagement-results"
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -91,7 +83,7 @@ def engagement_create(request: HtmxHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Engagement {engagement.name} created.")
             return redirect(engagement)
-    return render(
+    return render_page(
         request,
         "engagements/form_page.html",
         {
@@ -100,11 +92,11 @@ def engagement_create(request: HtmxHttpRequest) -> HttpResponse:
             "submit": "Create engagement",
             "back_url": reverse("engagements:engagement_list"),
         },
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 
-def _detail_context(request, engagement: Engagement, **extra) -> dict:
+def _detail_context(request: HtmxHttpRequest, engagement: Engagement, **extra) -> dict:
     can_edit = selectors.user_can_edit_engagements(request.user)
     context = {
         "engagement": engagement,
@@ -124,7 +116,7 @@ def _detail_context(request, engagement: Engagement, **extra) -> dict:
 @role_required(*READ_ROLES)
 def engagement_detail(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)
-    return render(
+    return render_page(
         request, "engagements/engagement_detail.html", _detail_context(request, engagement)
     )
 
@@ -144,7 +136,7 @@ def engagement_edit(request: HtmxHttpRequest, engagement_id: int) -> HttpRespons
         else:
             messages.success(request, "Engagement saved.")
             return redirect(engagement)
-    return render(
+    return render_page(
         request,
         "engagements/form_page.html",
         {
@@ -153,7 +145,7 @@ def engagement_edit(request: HtmxHttpRequest, engagement_id: int) -> HttpRespons
             "submit": "Save",
             "back_url": engagement.get_absolute_url(),
         },
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 
@@ -177,7 +169,7 @@ def engagement_reset(request: HtmxHttpRequest, engagement_id: int) -> HttpRespon
         else:
             messages.success(request, "Engagement reset. The reset is on its timeline.")
             return redirect(engagement)
-    return render(
+    return render_page(
         request,
         "engagements/form_page.html",
         {
@@ -188,7 +180,7 @@ def engagement_reset(request: HtmxHttpRequest, engagement_id: int) -> HttpRespon
             "intro": "A reset records a new schedule, team changes and expectations on the "
             "engagement's timeline and sets its status to Reset.",
         },
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 
@@ -205,7 +197,7 @@ def engagement_note_add(request: HtmxHttpRequest, engagement_id: int) -> HttpRes
         else:
             form = NoteForm()
     if request.htmx:
-        return render(
+        return render_fragment(
             request,
             "engagements/engagement_detail.html#timeline",
             {
@@ -214,6 +206,7 @@ def engagement_note_add(request: HtmxHttpRequest, engagement_id: int) -> HttpRes
                 "note_form": form,
                 "timeline": selectors.engagement_timeline(engagement=engagement),
             },
+            invalid=bool(form.errors),
         )
     if form.errors:
         messages.error(
@@ -244,11 +237,11 @@ def pain_point_quick_log(request: HtmxHttpRequest, engagement_id: int) -> HttpRe
         if logged:
             messages.success(request, f"Pain point logged: {logged.title}.")
             return redirect(engagement.get_absolute_url() + "#pain-points")
-        return render(
+        return render_page(
             request,
             "engagements/engagement_detail.html",
             _detail_context(request, engagement, quick_form=form),
-            status=400,
+            invalid=True,
         )
     context = {
         "engagement": engagement,
@@ -261,7 +254,9 @@ def pain_point_quick_log(request: HtmxHttpRequest, engagement_id: int) -> HttpRe
             )
         ),
     }
-    response = render(request, "engagements/engagement_detail.html#pain-points", context)
+    response = render_fragment(
+        request, "engagements/engagement_detail.html#pain-points", context, invalid=not logged
+    )
     if logged:
         # The timeline lists the new entry too; it refreshes itself on this event.
         response["HX-Trigger"] = "timeline-changed"
@@ -272,7 +267,7 @@ def pain_point_quick_log(request: HtmxHttpRequest, engagement_id: int) -> HttpRe
 @role_required(*READ_ROLES)
 def engagement_timeline(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)
-    return render(
+    return render_fragment(
         request,
         "engagements/engagement_detail.html#timeline",
         {

@@ -3,8 +3,9 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import Form
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
@@ -18,27 +19,32 @@ from engagements.forms import (
     RecommendationDecisionForm,
     RecommendationForm,
 )
+from engagements.models import FollowUp
 from engagements.services import EscalationCheck
-from engagements.views.common import (
-    EDIT_ROLES,
-    PER_PAGE,
-    READ_ROLES,
-    HtmxHttpRequest,
-    form_errors_from,
-)
+from engagements.views.common import EDIT_ROLES, PER_PAGE, READ_ROLES
 from psops.accounts.permissions import role_required
+from psops.ui.forms import form_errors_from
+from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 
-def _form_page(request, *, form, title, submit, back_url, intro="") -> HttpResponse:
-    return render(
+def _form_page(
+    request: HtmxHttpRequest,
+    *,
+    form: Form,
+    title: str,
+    submit: str,
+    back_url: str,
+    intro: str = "",
+) -> HttpResponse:
+    return render_page(
         request,
         "engagements/form_page.html",
         {"form": form, "title": title, "submit": submit, "back_url": back_url, "intro": intro},
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 
-def _split_m2m(form, *names) -> tuple[dict, dict]:
+def _split_m2m(form: Form, *names: str) -> tuple[dict, dict]:
     data = dict(form.cleaned_data)
     return {name: data.pop(name) for name in names if name in data}, data
 
@@ -75,7 +81,7 @@ def pain_point_create(request: HtmxHttpRequest, engagement_id: int) -> HttpRespo
 @role_required(*READ_ROLES)
 def pain_point_detail(request: HtmxHttpRequest, pain_point_id: int) -> HttpResponse:
     pain_point = selectors.pain_point_get(user=request.user, pain_point_id=pain_point_id)
-    return render(
+    return render_page(
         request,
         "engagements/pain_point_detail.html",
         {
@@ -231,8 +237,8 @@ def followup_create(request: HtmxHttpRequest, engagement_id: int) -> HttpRespons
     )
 
 
-def _followup_row(request, followup, *, error: str = "") -> HttpResponse:
-    response = render(
+def _followup_row(request: HtmxHttpRequest, followup: FollowUp, *, error: str = "") -> HttpResponse:
+    response = render_fragment(
         request,
         "engagements/followup_row.html",
         {
@@ -242,6 +248,7 @@ def _followup_row(request, followup, *, error: str = "") -> HttpResponse:
             "row_error": error,
             "show_engagement": request.POST.get("context") == "mine",
         },
+        invalid=bool(error),
     )
     if not error:
         response["HX-Trigger"] = "timeline-changed"
@@ -294,7 +301,7 @@ def followups_mine(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(selectors.followups_mine(user=request.user), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(
+    return render_page(
         request,
         "engagements/followups_mine.html",
         {"page": page, "today": timezone.localdate(), "can_edit": True},
@@ -328,11 +335,11 @@ def escalation_create(request: HtmxHttpRequest, engagement_id: int) -> HttpRespo
             else:
                 messages.success(request, f"Escalation raised: {outcome.title}.")
                 return redirect(engagement.get_absolute_url() + "#escalations")
-    return render(
+    return render_page(
         request,
         "engagements/escalation_form.html",
         {"form": form, "engagement": engagement, "warning": warning},
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )
 
 

@@ -49,9 +49,7 @@ def digest_content(*, today: date) -> DigestContent:
         .values_list("kind", "n")
     )
     risks_by_kind = [(label, counts[kind]) for kind, label in Risk.Kind.choices if counts.get(kind)]
-    overdue_count, overdue = dashboards.overdue_followups(
-        filters=dashboards.DashboardFilters(), today=today
-    )
+    overdue_count, overdue = dashboards.overdue_followups(scope=KpiScope(), today=today)
     tiles = kpi_tiles(as_of=today, scope=KpiScope(), today=today)
     return DigestContent(
         risks_by_kind=risks_by_kind,

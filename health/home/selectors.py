@@ -1,13 +1,13 @@
 """Reads for the three home pages (leader, consultant, sales). Each is a fixed number
 of set-based queries, whatever the amount of data."""
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
 from engagements.models import Engagement, FollowUp
 from handoffs.models import HandoffPacket
+from health.kpis.base import KpiScope, engagement_filter
 from psops.accounts.models import User
 
 KIND_HEADINGS = {"implementation": "Implementation projects", "success": "Ongoing success work"}
@@ -16,24 +16,13 @@ DUE_SOON_DAYS = 14
 LIST_LIMIT = 10
 
 
-@dataclass(frozen=True)
-class DashboardFilters:
-    lead_id: int | None = None
-    kind: str = ""
-    period_days: int = 90
+def engagements_by_kind_and_status(*, scope: KpiScope) -> list[dict]:
+    """Open engagement counts per kind and status (kinds kept apart on purpose).
 
-    def engagements(self, queryset: QuerySet, prefix: str = "") -> QuerySet:
-        if self.lead_id:
-            queryset = queryset.filter(**{f"{prefix}lead_id": self.lead_id})
-        if self.kind:
-            queryset = queryset.filter(**{f"{prefix}kind": self.kind})
-        return queryset
-
-
-def engagements_by_kind_and_status(*, filters: DashboardFilters) -> list[dict]:
-    """Open engagement counts per kind and status (kinds kept apart on purpose)."""
+    The dashboard's filters are the KPI tiles' scope: one lead, one kind, one period.
+    """
     counts = (
-        filters.engagements(Engagement.objects.all())
+        Engagement.objects.filter(engagement_filter(scope, prefix=""))
         .values("kind", "status")
         .annotate(n=Count("id"))
         .order_by()
@@ -52,13 +41,13 @@ def engagements_by_kind_and_status(*, filters: DashboardFilters) -> list[dict]:
             "total": sum(by_kind[kind].values()),
         }
         for kind in Engagement.Kind.values
-        if not filters.kind or filters.kind == kind
+        if not scope.kind or scope.kind == kind
     ]
 
 
-def overdue_followups(*, filters: DashboardFilters, today: date) -> tuple[int, list[FollowUp]]:
-    followups = filters.engagements(
-        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_on__lt=today), "engagement__"
+def overdue_followups(*, scope: KpiScope, today: date) -> tuple[int, list[FollowUp]]:
+    followups = FollowUp.objects.filter(
+        engagement_filter(scope), status=FollowUp.Status.OPEN, due_on__lt=today
     )
     listed = list(
         followups.select_related("engagement__client", "owner").order_by("due_on", "id")[

@@ -3,12 +3,11 @@ the sales rep's handoffs."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.forms import Form
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from engagements import services as engagement_services
 from engagements.forms import QuickPainPointForm
@@ -24,35 +23,27 @@ from health.risks.selectors import open_risks_for_dashboard
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, role_required, user_has_role
 from psops.ui.charts import Bar, horizontal_bars_svg
+from psops.ui.forms import form_errors_from, int_or_none
+from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
+from psops.ui.periods import DEFAULT_PERIOD_DAYS
 
 QUEUE_LIMIT = 8
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _filters(request) -> dashboards.DashboardFilters:
-    try:
-        lead_id = int(request.GET.get("lead") or 0) or None
-    except ValueError:
-        lead_id = None
+def _scope(request: HtmxHttpRequest) -> KpiScope:
+    """The dashboard's filters; anything unknown falls back to the whole organization."""
     kind = request.GET.get("kind", "")
-    try:
-        period = int(request.GET.get("period") or 90)
-    except ValueError:
-        period = 90
+    period = int_or_none(request.GET.get("period"))
     valid_periods = {days for days, _ in dashboards.PERIOD_CHOICES}
-    return dashboards.DashboardFilters(
-        lead_id=lead_id,
+    return KpiScope(
+        lead_id=int_or_none(request.GET.get("lead")) or None,
         kind=kind if kind in Engagement.Kind.values else "",
-        period_days=period if period in valid_periods else 90,
+        period_days=period if period in valid_periods else DEFAULT_PERIOD_DAYS,
     )
 
 
 @require_http_methods(["GET"])
 @role_required(*ALL_ROLES)
-@vary_on_headers("HX-Request")
 def home(request: HtmxHttpRequest) -> HttpResponse:
     if user_has_role(request.user, Role.LEADER, Role.ADMIN):
         return leader_dashboard(request)
@@ -63,15 +54,14 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    filters = _filters(request)
-    scope = KpiScope(lead_id=filters.lead_id, kind=filters.kind, period_days=filters.period_days)
-    by_kind = dashboards.engagements_by_kind_and_status(filters=filters)
+    scope = _scope(request)
+    by_kind = dashboards.engagements_by_kind_and_status(scope=scope)
     for section in by_kind:
         section["chart"] = horizontal_bars_svg(
             title=f"{section['label']} by status",
             bars=[Bar(label, n) for label, n in section["statuses"] if n],
         )
-    overdue_count, overdue = dashboards.overdue_followups(filters=filters, today=today)
+    overdue_count, overdue = dashboards.overdue_followups(scope=scope, today=today)
     queue = review_queue(today=today)
     risk_count, risks = open_risks_for_dashboard()
     context = {
@@ -79,7 +69,7 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         # Leaders acknowledge where they see the risk (the row swaps in place).
         "can_acknowledge": True,
         "risk_count": risk_count,
-        "filters": filters,
+        "filters": scope,
         "tiles": kpi_tiles(as_of=today, scope=scope, today=today),
         "engagements_by_kind": by_kind,
         "overdue_count": overdue_count,
@@ -93,13 +83,12 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "periods": dashboards.PERIOD_CHOICES,
         "today": today,
     }
-    template = "health/leader_dashboard.html"
-    if request.htmx and request.htmx.target == "dashboard-body":
-        template += "#dashboard-body"
-    return render(request, template, context)
+    return render_page(request, "health/leader_dashboard.html", context, partial="dashboard-body")
 
 
-def consultant_home(request: HtmxHttpRequest, *, quick_form=None, status=200) -> HttpResponse:
+def consultant_home(
+    request: HtmxHttpRequest, *, quick_form: Form | None = None, invalid: bool = False
+) -> HttpResponse:
     today = timezone.localdate()
     engagements = dashboards.my_engagements(user=request.user)
     context = {
@@ -110,12 +99,12 @@ def consultant_home(request: HtmxHttpRequest, *, quick_form=None, status=200) ->
         "quick_engagements": [e for e in engagements if e.status != Engagement.Status.CLOSED],
         "today": today,
     }
-    return render(request, "health/consultant_home.html", context, status=status)
+    return render_page(request, "health/consultant_home.html", context, invalid=invalid)
 
 
 def sales_home(request: HtmxHttpRequest) -> HttpResponse:
     packets, counts = dashboards.my_handoffs(user=request.user)
-    return render(
+    return render_page(
         request,
         "health/sales_home.html",
         {
@@ -144,9 +133,9 @@ def home_quick_log(request: HtmxHttpRequest) -> HttpResponse:
                 engagement=engagement, by=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            form.add_error(None, error.messages)
+            form_errors_from(form, error)
     if request.htmx:
-        return render(
+        return render_fragment(
             request,
             "health/consultant_home.html#quick-log",
             {
@@ -155,9 +144,9 @@ def home_quick_log(request: HtmxHttpRequest) -> HttpResponse:
                 "logged": logged,
                 "selected_engagement": engagement.pk if engagement and not logged else None,
             },
-            status=200 if logged or not form.errors else 400,
+            invalid=bool(form.errors),
         )
     if logged:
         messages.success(request, f"Pain point logged on {engagement.name}: {logged.title}.")
         return redirect("home")
-    return consultant_home(request, quick_form=form, status=400)
+    return consultant_home(request, quick_form=form, invalid=True)

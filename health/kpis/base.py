@@ -163,6 +163,7 @@ def limited(queryset: QuerySet) -> tuple[list, bool]:
 
 
 def engagement_filter(scope: KpiScope, prefix: str = "engagement__") -> Q:
+    """Rows whose engagement (reached through ``prefix``) is in the scope's lead and kind."""
     condition = Q()
     if scope.lead_id:
         condition &= Q(**{f"{prefix}lead_id": scope.lead_id})

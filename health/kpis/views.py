@@ -1,58 +1,20 @@
 """KPI drill-downs (the rows behind a tile) for leaders and admins, and the admins' targets."""
 
-from datetime import date
-from decimal import Decimal
-
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.html import escape
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from engagements.models import Engagement
-from health.kpis.base import Kpi, KpiScope, kpi_value_display, kpi_value_parts
-from health.kpis.registry import KPIS, kpi_get
+from health.kpis.base import Kpi, KpiScope, kpi_value_display
+from health.kpis.forms import EvidenceQueryForm, KpiTargetsForm
+from health.kpis.registry import kpi_get
 from health.kpis.targets import kpi_status, kpi_targets_get, kpi_targets_save
 from psops.accounts.models import Role, User
 from psops.accounts.permissions import role_required
+from psops.ui.htmx import HtmxHttpRequest, render_page
 from psops.ui.periods import DEFAULT_PERIOD_DAYS
-
-MAX_PERIOD_DAYS = 3650
-# The earliest day a KPI can be asked about: far enough back for any real history, and
-# far from date.min, where the window (as_of minus up to MAX_PERIOD_DAYS) and the
-# week arithmetic would overflow. The same bound as the sales-enablement report.
-EARLIEST_AS_OF = date(1900, 1, 1)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-class EvidenceQueryForm(forms.Form):
-    """The tile's scope and day, as the dashboard links them (all optional)."""
-
-    lead = forms.IntegerField(required=False, min_value=1)
-    kind = forms.ChoiceField(required=False, choices=[("", "Both kinds"), *Engagement.Kind.choices])
-    period = forms.IntegerField(required=False, min_value=1, max_value=MAX_PERIOD_DAYS)
-    as_of = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-
-    def __init__(self, *args, today, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.today = today
-
-    def clean_as_of(self):
-        as_of = self.cleaned_data["as_of"]
-        if as_of and as_of > self.today:
-            raise forms.ValidationError("The day must not be in the future.")
-        if as_of and as_of < EARLIEST_AS_OF:
-            raise forms.ValidationError(
-                f"The day must be between {EARLIEST_AS_OF} and today ({self.today})."
-            )
-        return as_of or self.today
 
 
 def _evidence_context(*, kpi: Kpi, as_of, scope: KpiScope) -> dict:
@@ -78,7 +40,6 @@ def _evidence_context(*, kpi: Kpi, as_of, scope: KpiScope) -> dict:
 
 @require_http_methods(["GET"])
 @role_required(Role.LEADER, Role.ADMIN)
-@vary_on_headers("HX-Request")
 def kpi_evidence(request: HtmxHttpRequest, key: str) -> HttpResponse:
     """How a KPI's value came about: the definition, the counts and the rows behind them."""
     try:
@@ -101,44 +62,18 @@ def kpi_evidence(request: HtmxHttpRequest, key: str) -> HttpResponse:
         context["query_errors"] = [
             f"{name}: {message}" for name, errors in form.errors.items() for message in errors
         ]
-    template = "health/kpi_evidence.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#evidence"
-    return render(request, template, context, status=400 if form.errors else 200)
+    # A tile's drill-down swaps the evidence alone into the dashboard's panel.
+    return render_page(
+        request,
+        "health/kpi_evidence.html",
+        context,
+        partial="evidence",
+        target="kpi-evidence",
+        invalid=bool(form.errors),
+    )
 
 
 # --- Targets ------------------------------------------------------------------------------
-
-UNIT_BOUNDS = {
-    "%": (Decimal(0), Decimal(100)),
-    "of 5": (Decimal(1), Decimal(5)),
-}
-
-
-class KpiTargetsForm(forms.Form):
-    """One optional number per KPI; blank means no target."""
-
-    def __init__(self, *args, targets: dict[str, Decimal], **kwargs):
-        super().__init__(*args, **kwargs)
-        for kpi in KPIS:
-            low, high = UNIT_BOUNDS.get(kpi.unit, (Decimal(0), None))
-            direction = "Higher" if kpi.higher_is_better else "Lower"
-            target = targets.get(kpi.key)
-            # 80, not 80.00: the form shows what an admin would type.
-            typed = kpi_value_parts(unit="count", value=target)[0] if target is not None else None
-            self.fields[kpi.key] = forms.DecimalField(
-                # "Surprises per handoff (per handoff)" would say it twice.
-                label=kpi.name if kpi.unit in kpi.name.lower() else f"{kpi.name} ({kpi.unit})",
-                required=False,
-                max_digits=12,
-                decimal_places=2,
-                min_value=low,
-                max_value=high,
-                initial=typed,
-                help_text=escape(
-                    f"{direction} is better. {kpi.definition} Leave blank for no target."
-                ),
-            )
 
 
 @require_http_methods(["GET", "POST"])
@@ -153,9 +88,6 @@ def kpi_targets(request: HttpRequest) -> HttpResponse:
         else:
             messages.info(request, "Nothing changed.")
         return redirect("kpis:kpi_targets")
-    return render(
-        request,
-        "health/kpi_targets.html",
-        {"form": form},
-        status=400 if form.errors else 200,
+    return render_page(
+        request, "health/kpi_targets.html", {"form": form}, invalid=bool(form.errors)
     )

@@ -3,17 +3,18 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from engagements.views.common import HtmxHttpRequest, form_errors_from
 from health import anonymity
 from health.pulse import selectors, services
 from health.pulse.forms import PulseForm
 from health.weeks import IsoWeek, recent_weeks
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
+from psops.ui.forms import form_errors_from
+from psops.ui.htmx import HtmxHttpRequest, render_page
 
 RESULT_ROLES = (Role.LEADER, Role.ADMIN)
 
@@ -30,7 +31,7 @@ def _pulse_page(
         "team": request.user.team.strip(),
         "sees_results": user_has_role(request.user, *RESULT_ROLES),
     }
-    return render(request, "health/pulse_form.html", context, status=status)
+    return render_page(request, "health/pulse_form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -98,4 +99,4 @@ def pulse_results(request: HtmxHttpRequest) -> HttpResponse:
         "this_week": IsoWeek.of(today),
         "other_label": anonymity.OTHER_LABEL,
     }
-    return render(request, "health/pulse_results.html", context)
+    return render_page(request, "health/pulse_results.html", context)

@@ -1,32 +1,23 @@
 """/risks/: what the risk scans found, filtered, and acknowledged with a note."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from health.models import Risk
+from health.risks.forms import AcknowledgeForm
 from health.risks.selectors import risk_get, risk_list
 from health.risks.services import risk_acknowledge
 from psops.accounts.permissions import SERVICES_ROLES, role_required
+from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 PER_PAGE = 25
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-class AcknowledgeForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-
-
-def _filters(request) -> dict:
+def _filters(request: HtmxHttpRequest) -> dict:
     kind = request.GET.get("kind", "")
     severity = request.GET.get("severity", "")
     status = request.GET.get("status", "")
@@ -39,7 +30,6 @@ def _filters(request) -> dict:
 
 @require_http_methods(["GET"])
 @role_required(*SERVICES_ROLES)
-@vary_on_headers("HX-Request")
 def risk_list_page(request: HtmxHttpRequest) -> HttpResponse:
     filters = _filters(request)
     page = Paginator(risk_list(user=request.user, **filters), PER_PAGE).get_page(
@@ -58,10 +48,7 @@ def risk_list_page(request: HtmxHttpRequest) -> HttpResponse:
         "statuses": Risk.Status.choices,
         "can_acknowledge": True,
     }
-    template = "health/risk_list.html"
-    if request.htmx and request.htmx.target == "risk-results":
-        template += "#risk-results"
-    return render(request, template, context)
+    return render_page(request, "health/risk_list.html", context, partial="risk-results")
 
 
 @require_http_methods(["POST"])
@@ -73,17 +60,17 @@ def risk_acknowledge_view(request: HtmxHttpRequest, risk_id: int) -> HttpRespons
         try:
             risk = risk_acknowledge(risk=risk, by=request.user, note=form.cleaned_data["note"])
         except ValidationError as error:
+            # The row shows one message slot, under the note: a refusal goes there too.
             form.add_error("note", error.messages)
-    status = 400 if form.errors else 200
     if request.htmx:
-        return render(
+        return render_fragment(
             request,
             "health/_risk_rows.html#risk-row",
             {"risk": risk, "can_acknowledge": True, "form_errors": form.errors.get("note")},
-            status=status,
+            invalid=bool(form.errors),
         )
     # Without JavaScript: back to the list, saying what happened.
-    if status == 200:
+    if not form.errors:
         messages.success(request, f"Risk acknowledged: {risk.title}.")
     else:
         messages.error(request, " ".join(form.errors.get("note", [])))

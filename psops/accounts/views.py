@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods
-from django_htmx.middleware import HtmxDetails
 
 from psops.accounts import services
 from psops.accounts.forms import (
@@ -22,12 +21,10 @@ from psops.accounts.forms import (
 )
 from psops.accounts.models import Invitation, OrganizationSettings, Role, User
 from psops.accounts.permissions import role_required
+from psops.ui.forms import form_errors_from
+from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 USERS_PER_PAGE = 25
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -100,10 +97,7 @@ def _user_list_context(request: HttpRequest, invite_form: InvitationForm | None 
 @role_required(Role.ADMIN)
 def user_list(request: HtmxHttpRequest) -> HttpResponse:
     context = _user_list_context(request)
-    template = "accounts/user_list.html"
-    if request.htmx and request.htmx.target == "user-rows":
-        template += "#user-rows"
-    return render(request, template, context)
+    return render_page(request, "accounts/user_list.html", context, partial="user-rows")
 
 
 @require_http_methods(["POST"])
@@ -119,12 +113,13 @@ def invitation_create(request: HtmxHttpRequest) -> HttpResponse:
                 base_url=_base_url(request),
             )
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_errors)
+            form_errors_from(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("accounts:user_list")
-    return render(request, "accounts/user_list.html", _user_list_context(request, form), status=400)
+    return render_page(
+        request, "accounts/user_list.html", _user_list_context(request, form), invalid=True
+    )
 
 
 @require_http_methods(["POST"])
@@ -156,14 +151,15 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         try:
             services.user_update(user=person, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            for field, field_errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, field_errors)
+            form_errors_from(form, error)
         else:
             messages.success(request, f"Saved changes to {person}.")
             return redirect("accounts:user_list")
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "accounts/user_edit.html", {"person": person, "form": form}, status=status
+    return render_page(
+        request,
+        "accounts/user_edit.html",
+        {"person": person, "form": form},
+        invalid=request.method == "POST",
     )
 
 
@@ -178,12 +174,12 @@ def user_set_active(request: HtmxHttpRequest, user_id: int) -> HttpResponse:
     except ValidationError as error:
         error_message = " ".join(error.messages)
     if request.htmx:
-        # A refusal is still sent as 200: htmx 2 does not swap 4xx responses, so
-        # the row's error message would never be shown.
-        return render(
+        # A refusal answers 400 with the row and its message, which htmx swaps in.
+        return render_fragment(
             request,
             "accounts/user_list.html#user-row",
             {"person": person, "row_error": error_message},
+            invalid=bool(error_message),
         )
     if error_message:
         messages.error(request, error_message)
@@ -216,12 +212,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to {request.tenant.name}, {user.display_name}.")
             return redirect(reverse("home"))
-    status = 400 if request.method == "POST" else 200
-    return render(
+    return render_page(
         request,
         "accounts/invitation_accept.html",
         {"invitation": invitation, "form": form},
-        status=status,
+        invalid=request.method == "POST",
     )
 
 
@@ -234,9 +229,9 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, "Settings saved.")
         return redirect("accounts:organization_settings")
-    return render(
+    return render_page(
         request,
         "accounts/organization_settings.html",
         {"form": form},
-        status=400 if form.errors else 200,
+        invalid=bool(form.errors),
     )

@@ -2,36 +2,32 @@
 or all at once."""
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
-from django_htmx.middleware import HtmxDetails
 
 from psops.accounts.models import Notification
 from psops.accounts.permissions import ALL_ROLES, role_required
 from psops.notifications import notifications_mark_read
+from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 PER_PAGE = 25
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 @require_http_methods(["GET"])
 @role_required(*ALL_ROLES)
-@vary_on_headers("HX-Request")
 def notification_list(request: HtmxHttpRequest) -> HttpResponse:
     notifications = Notification.objects.filter(recipient=request.user).order_by(
         "-created_at", "-id"
     )
     page = Paginator(notifications, PER_PAGE).get_page(request.GET.get("page"))
-    template = "accounts/notification_list.html"
-    if request.htmx and request.htmx.target == "notification-results":
-        template += "#notification-results"
-    return render(request, template, {"page": page, "notifications": page.object_list})
+    return render_page(
+        request,
+        "accounts/notification_list.html",
+        {"page": page, "notifications": page.object_list},
+        partial="notification-results",
+    )
 
 
 @require_http_methods(["POST"])
@@ -44,7 +40,7 @@ def notification_mark_read(request: HtmxHttpRequest, notification_id: int) -> Ht
     notifications_mark_read(user=request.user, notification_ids=[notification.pk])
     notification.refresh_from_db(fields=["read_at"])
     if request.htmx:
-        response = render(
+        response = render_fragment(
             request,
             "accounts/notification_list.html#notification-item",
             # The bell in the top bar is refreshed out of band with the new count.
@@ -68,7 +64,7 @@ def notification_list_after_change(request: HtmxHttpRequest) -> HttpResponse:
         "-created_at", "-id"
     )
     page = Paginator(notifications, PER_PAGE).get_page(1)
-    response = render(
+    response = render_fragment(
         request,
         "accounts/notification_list.html#notification-results",
         {"page": page, "notifications": page.object_list, "oob": True},

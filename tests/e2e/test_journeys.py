@@ -222,6 +222,16 @@ def test_3_consultant_works_the_engagement(people, story):
     quick.get_by_label("Category").select_option(label="Scaling")
     quick.get_by_label("Severity").select_option(label="High")
     quick.get_by_text("Scaling numbers").click()
+    page.evaluate("window.journeyMarker = 'same page'")
+    # Without its numbers the log is refused (400): htmx swaps the errors in, input kept.
+    with consultant.watch.expecting(400):
+        quick.get_by_role("button", name="Log pain point").click()
+        expect(
+            quick.get_by_text("A scaling pain point needs the metric that grows.")
+        ).to_be_visible()
+    expect(quick.get_by_label("Pain point")).to_have_value(PAIN_POINT)
+    assert page.evaluate("window.journeyMarker") == "same page"
+    consultant.axe()  # the quick log with its errors
     quick.get_by_label("Metric name").fill("Orders per night")
     quick.get_by_label("Metric unit").fill("orders")
     quick.get_by_label("Current value").fill("800000")

@@ -65,7 +65,10 @@ def test_a_leader_sees_the_rows_behind_a_kpi_and_how_it_was_computed(client_for,
 
 
 def test_an_htmx_request_gets_only_the_evidence_partial(client_for, leader, records):
-    response = client_for(leader).get(EVIDENCE, HTTP_HX_REQUEST="true")
+    # What a dashboard tile sends: its drill-down swaps into the evidence panel.
+    response = client_for(leader).get(
+        EVIDENCE, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="kpi-evidence"
+    )
 
     assert response.status_code == 200
     assertNotContains(response, "<html")

@@ -5,18 +5,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRefresh
 
-from engagements.views.common import HtmxHttpRequest, form_errors_from
 from health.checkins import one_on_ones
 from health.checkins.forms import OneOnOneCreateForm, PrivateNoteForm, SharedNotesForm
 from health.checkins.one_on_ones import Relation
 from health.models import OneOnOne, OneOnOnePrivateNote
 from psops.accounts.permissions import ALL_ROLES, role_required
+from psops.ui.forms import form_errors_from
+from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 PER_PAGE = 20
 DETAIL = "health/one_on_one_detail.html"
@@ -24,7 +24,6 @@ DETAIL = "health/one_on_one_detail.html"
 
 @require_http_methods(["GET"])
 @role_required(*ALL_ROLES)
-@vary_on_headers("HX-Request")
 def one_on_one_list(request: HtmxHttpRequest) -> HttpResponse:
     relation = request.GET.get("as", Relation.ALL)
     if relation not in dict(Relation.CHOICES):
@@ -41,14 +40,13 @@ def one_on_one_list(request: HtmxHttpRequest) -> HttpResponse:
         }
         for value, label in Relation.CHOICES
     ]
-    template = "health/one_on_one_list.html"
-    if request.htmx and request.htmx.target == "one-on-one-results":
-        template += "#results"
     can_start = one_on_ones.one_on_one_candidates(manager=request.user).exists()
-    return render(
+    return render_page(
         request,
-        template,
+        "health/one_on_one_list.html",
         {"page": page, "relation": relation, "tabs": tabs, "can_start": can_start},
+        partial="results",
+        target="one-on-one-results",
     )
 
 
@@ -75,11 +73,11 @@ def one_on_one_create(request: HtmxHttpRequest) -> HttpResponse:
                 kind = "Skip-level" if created.is_skip_level else "1:1"
                 messages.success(request, f"{kind} with {created.report} started.")
                 return redirect("checkins:one_on_one_detail", one_on_one_id=created.pk)
-    return render(
+    return render_page(
         request,
         "health/one_on_one_form.html",
         {"form": form, "has_candidates": has_candidates},
-        status=400 if request.method == "POST" else 200,
+        invalid=request.method == "POST",
     )
 
 
@@ -114,12 +112,11 @@ def _detail_context(request: HtmxHttpRequest, one_on_one: OneOnOne, **overrides)
 @role_required(*ALL_ROLES)
 def one_on_one_detail(request: HtmxHttpRequest, one_on_one_id: int) -> HttpResponse:
     one_on_one = one_on_ones.one_on_one_get(user=request.user, one_on_one_id=one_on_one_id)
-    return render(request, DETAIL, _detail_context(request, one_on_one))
+    return render_page(request, DETAIL, _detail_context(request, one_on_one))
 
 
 @require_http_methods(["POST"])
 @role_required(*ALL_ROLES)
-@vary_on_headers("HX-Request")
 def one_on_one_shared_notes(request: HtmxHttpRequest, one_on_one_id: int) -> HttpResponse:
     """Save the shared notes; with htmx the section is swapped in place."""
     one_on_one = one_on_ones.one_on_one_get(user=request.user, one_on_one_id=one_on_one_id)
@@ -159,8 +156,7 @@ def one_on_one_shared_notes(request: HtmxHttpRequest, one_on_one_id: int) -> Htt
         if saved and one_on_one.held_on != held_on_before:
             # The date is also in the page's heading, outside the swapped section.
             return HttpResponseClientRefresh()
-        # Errors are sent as 200 too: htmx 2 does not swap 4xx responses.
-        return render(
+        return render_fragment(
             request,
             f"{DETAIL}#shared-notes",
             {
@@ -169,17 +165,17 @@ def one_on_one_shared_notes(request: HtmxHttpRequest, one_on_one_id: int) -> Htt
                 "saved": saved,
                 "conflict_with": conflict_with,
             },
+            invalid=not saved,
         )
     if saved:
         messages.success(request, "Shared notes saved.")
         return redirect("checkins:one_on_one_detail", one_on_one_id=one_on_one.pk)
     context = _detail_context(request, one_on_one, shared_form=form, conflict_with=conflict_with)
-    return render(request, DETAIL, context, status=400)
+    return render_page(request, DETAIL, context, invalid=True)
 
 
 @require_http_methods(["POST"])
 @role_required(*ALL_ROLES)
-@vary_on_headers("HX-Request")
 def one_on_one_private_note(request: HtmxHttpRequest, one_on_one_id: int) -> HttpResponse:
     """Save (or, empty, delete) my own private note on the 1:1."""
     one_on_one = one_on_ones.one_on_one_get(user=request.user, one_on_one_id=one_on_one_id)
@@ -193,7 +189,7 @@ def one_on_one_private_note(request: HtmxHttpRequest, one_on_one_id: int) -> Htt
         saved = True
         form = _private_form(note)
     if request.htmx:
-        return render(
+        return render_fragment(
             request,
             f"{DETAIL}#private-note",
             {
@@ -202,9 +198,10 @@ def one_on_one_private_note(request: HtmxHttpRequest, one_on_one_id: int) -> Htt
                 "private_note": note,
                 "saved": saved,
             },
+            invalid=not saved,
         )
     if saved:
         messages.success(request, "Private note saved." if note else "Private note deleted.")
         return redirect("checkins:one_on_one_detail", one_on_one_id=one_on_one.pk)
     context = _detail_context(request, one_on_one, private_form=form)
-    return render(request, DETAIL, context, status=400)
+    return render_page(request, DETAIL, context, invalid=True)

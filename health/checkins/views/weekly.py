@@ -3,25 +3,29 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.forms import ModelForm
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
 
-from engagements.views.common import HtmxHttpRequest, form_errors_from
 from health.anonymity import pulse_minimum
 from health.checkins import weekly as checkins
 from health.checkins.forms import CheckInForm
+from health.models import CheckIn
 from health.weeks import IsoWeek, closed_weeks
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
+from psops.ui.forms import form_errors_from
+from psops.ui.htmx import HtmxHttpRequest, render_page
 
 HISTORY_PER_PAGE = 10
 SUMMARY_ROLES = (Role.LEADER, Role.ADMIN)
 
 
-def _checkin_page_context(request: HtmxHttpRequest, *, week: IsoWeek, form, current) -> dict:
+def _checkin_page_context(
+    request: HtmxHttpRequest, *, week: IsoWeek, form: ModelForm, current: CheckIn | None
+) -> dict:
     history = Paginator(checkins.checkin_history(user=request.user), HISTORY_PER_PAGE)
     return {
         "week": week,
@@ -35,7 +39,6 @@ def _checkin_page_context(request: HtmxHttpRequest, *, week: IsoWeek, form, curr
 
 @require_http_methods(["GET", "POST"])
 @role_required(*ALL_ROLES)
-@vary_on_headers("HX-Request")
 def checkin(request: HtmxHttpRequest) -> HttpResponse:
     """This week's check-in (filed or changed here) above my earlier ones."""
     today = timezone.localdate()
@@ -43,14 +46,13 @@ def checkin(request: HtmxHttpRequest) -> HttpResponse:
     current = checkins.checkin_this_week(user=request.user, today=today)
 
     if request.method == "GET":
-        template = "health/checkin_page.html"
-        if request.htmx and request.htmx.target == "checkin-history":
-            template += "#history"
         form = CheckInForm(instance=current, initial={"week": str(week)})
-        return render(
+        return render_page(
             request,
-            template,
+            "health/checkin_page.html",
             _checkin_page_context(request, week=week, form=form, current=current),
+            partial="history",
+            target="checkin-history",
         )
 
     data = request.POST.copy()
@@ -76,11 +78,11 @@ def checkin(request: HtmxHttpRequest) -> HttpResponse:
                 if saved.wants_one_on_one:
                     messages.info(request, "Your manager will see that you would like a 1:1.")
                 return redirect("checkins:checkin")
-    return render(
+    return render_page(
         request,
         "health/checkin_page.html",
         _checkin_page_context(request, week=week, form=form, current=current),
-        status=400,
+        invalid=True,
     )
 
 
@@ -90,7 +92,7 @@ def checkin_team(request: HtmxHttpRequest) -> HttpResponse:
     """My direct reports' check-ins of the last weeks; nobody else's reports."""
     today = timezone.localdate()
     reports = checkins.checkins_of_reports(manager=request.user, today=today)
-    return render(
+    return render_page(
         request,
         "health/checkin_team.html",
         {
@@ -113,7 +115,7 @@ def checkin_summary(request: HtmxHttpRequest) -> HttpResponse:
     weeks = closed_weeks(today=timezone.localdate(), count=checkins.SUMMARY_WEEKS)
     minimum = pulse_minimum()
     aggregates = checkins.checkin_weekly_aggregates(weeks=weeks, minimum=minimum)
-    return render(
+    return render_page(
         request,
         "health/checkin_summary.html",
         {
