@@ -2,7 +2,7 @@
 
 Each entry runs once per customer organization, in its schema
 (``psops.tenancy.scheduler.TenantScheduler``). Tasks are named explicitly where they
-are defined, so these strings survive a module move (``tests/test_task_names.py``).
+are defined, so these strings survive a module move (``tests/config/test_task_names.py``).
 """
 
 from datetime import timedelta

@@ -24,7 +24,7 @@ from tests.engagements.factories import (
     PainPointFactory,
     RecommendationFactory,
 )
-from tests.health.kpi_data import (
+from tests.health.kpis.data import (
     checkin,
     item,
     noon,
@@ -65,11 +65,6 @@ def resolved(engagement, identified: date, resolved_on: date, **fields) -> PainP
         resolution="Fixed.",
         **fields,
     )
-
-
-@pytest.fixture
-def engagement(tenant):
-    return EngagementFactory()
 
 
 # --- The registry ----------------------------------------------------------------------------

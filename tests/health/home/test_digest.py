@@ -12,7 +12,7 @@ from health.home.tasks import weekly_digest
 from health.models import KpiTarget, Risk
 from psops.accounts.models import Notification, Role
 from tests.engagements.factories import EngagementFactory, FollowUpFactory
-from tests.health.risk_helpers import make_risk
+from tests.health.factories import make_risk
 
 pytestmark = pytest.mark.django_db
 

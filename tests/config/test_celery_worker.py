@@ -14,9 +14,9 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from config.celery import app as celery_app
-from tests.worker_tasks import report_schema
+from tests.config.worker_tasks import report_schema
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def database_url() -> str:
@@ -54,7 +54,7 @@ def worker(django_db_blocker):
             "--queues",
             queue,
             "--include",
-            "tests.worker_tasks",
+            "tests.config.worker_tasks",
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",

@@ -38,26 +38,6 @@ AFTER = WEEK.sunday + timedelta(days=2)  # Tuesday after WEEK: closed everywhere
 # --- Fixtures and helpers ----------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def held_prefix(settings):
-    """A key prefix of this test's own: never the held answers of a running server."""
-    prefix = f"test-pulse-{uuid.uuid4().hex}"
-    settings.PULSE_HELD_KEY_PREFIX = prefix
-    client = holding.pulse_redis()  # the real one, even if a test replaces it
-    yield prefix
-    keys = list(client.scan_iter(match=f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
-
-
-@pytest.fixture
-def set_minimum(tenant):
-    def set_(value: int) -> None:
-        OrganizationSettings.objects.update_or_create(id=1, defaults={"pulse_minimum_group": value})
-
-    return set_
-
-
 @pytest.fixture
 def answer(django_capture_on_commit_callbacks, make_user):
     """Answer the pulse as a new person of ``team`` (or as ``user``), commit included."""

@@ -28,7 +28,7 @@ from tests.engagements.factories import (
     PainPointFactory,
     RecommendationFactory,
 )
-from tests.health.kpi_data import checkin, item, noon, packet, person, review_round, verdict
+from tests.health.kpis.data import checkin, item, noon, packet, person, review_round, verdict
 
 pytestmark = pytest.mark.django_db
 

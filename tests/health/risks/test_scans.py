@@ -21,7 +21,7 @@ from health.risks.scans import (
     risk_scans_run,
 )
 from health.weeks import IsoWeek, closed_weeks
-from psops.accounts.models import Notification, OrganizationSettings, Role, User
+from psops.accounts.models import Notification, Role, User
 from tests.engagements.factories import (
     ActivityFactory,
     EngagementFactory,
@@ -35,12 +35,6 @@ from tests.handoffs.factories import HandoffPacketFactory
 NOW = timezone.now()
 TODAY = timezone.localdate(NOW)
 DAY = datetime.timedelta(days=1)
-
-
-@pytest.fixture(autouse=True)
-def org_settings(tenant):
-    # Created up front, so that no scan's query count includes creating it.
-    return OrganizationSettings.current()
 
 
 def risks_state() -> list[dict]:

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from health.models import Risk
 from psops.accounts.models import Role
 from tests.engagements.factories import EngagementFactory
-from tests.health.risk_helpers import make_risk
+from tests.health.factories import make_risk
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Tasks that only the real-worker tests load (``celery worker --include tests.worker_tasks``)."""
+"""Tasks that only the real-worker tests load (``--include tests.config.worker_tasks``)."""
 
 import os
 

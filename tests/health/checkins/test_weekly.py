@@ -18,7 +18,7 @@ from django.utils import timezone
 from health.checkins import weekly as checkins
 from health.models import CheckIn
 from health.weeks import IsoWeek, last_closed_week, recent_weeks
-from psops.accounts.models import OrganizationSettings, Role
+from psops.accounts.models import Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -637,14 +637,12 @@ def summary_row(page: str, week: IsoWeek) -> str:
     return page.split(f'<th scope="row">{week}</th>', 1)[1].split("</tr>", 1)[0]
 
 
-def set_anonymity_minimum(minimum: int) -> None:
-    OrganizationSettings.objects.update_or_create(id=1, defaults={"pulse_minimum_group": minimum})
-
-
 @pytest.mark.parametrize("role", [Role.LEADER, Role.ADMIN])
-def test_the_summary_shows_aggregates_without_names_or_answers(client_for, make_user, role):
+def test_the_summary_shows_aggregates_without_names_or_answers(
+    set_minimum, client_for, make_user, role
+):
     viewer = make_user(role, full_name="Viewer Person")
-    set_anonymity_minimum(3)
+    set_minimum(3)
     week = last_closed_week()
     names = ["Alice Energetic", "Bob Tired", "Cleo Connected"]
     for name, energy in zip(names, [2, 3, 5], strict=True):
@@ -684,10 +682,10 @@ def test_the_summary_hides_averages_of_too_few_checkins(client_for, leader, make
 
 
 def test_the_summary_needs_the_organizations_anonymity_minimum_of_checkins(
-    client_for, leader, make_user
+    set_minimum, client_for, leader, make_user
 ):
     """Not a fixed three: an organization that asked for five gets five."""
-    set_anonymity_minimum(5)
+    set_minimum(5)
     week = last_closed_week()
     for energy in (1, 2, 3, 4):
         file_checkin(make_user(), week, energy=energy)
@@ -706,9 +704,9 @@ def test_the_summary_needs_the_organizations_anonymity_minimum_of_checkins(
     assert "5 of " in row and ">3.0<" in row
 
 
-def test_the_summary_never_shows_the_week_still_open(client_for, leader, make_user):
+def test_the_summary_never_shows_the_week_still_open(set_minimum, client_for, leader, make_user):
     """Two reads a check-in apart would otherwise give that check-in away."""
-    set_anonymity_minimum(3)
+    set_minimum(3)
     this_week = IsoWeek.of(local_today(leader))
     for energy in (2, 3, 4):
         file_checkin(make_user(), this_week, energy=energy)
@@ -724,10 +722,10 @@ def test_the_summary_never_shows_the_week_still_open(client_for, leader, make_us
 
 
 def test_the_summary_waits_until_a_week_is_over_everywhere_on_earth(
-    client_for, leader, make_user, monkeypatch
+    set_minimum, client_for, leader, make_user, monkeypatch
 ):
     """Monday for the leader is still Sunday in UTC-12: last week is not over there yet."""
-    set_anonymity_minimum(3)
+    set_minimum(3)
     last_week = IsoWeek.of(local_today(leader)).shifted(-1)
     week_before = last_week.shifted(-1)
     for person in [make_user() for _ in range(3)]:
@@ -742,8 +740,10 @@ def test_the_summary_waits_until_a_week_is_over_everywhere_on_earth(
     assert ">1.0<" not in page
 
 
-def test_deactivating_someone_changes_no_average_of_the_summary(client_for, leader, make_user):
-    set_anonymity_minimum(3)
+def test_deactivating_someone_changes_no_average_of_the_summary(
+    set_minimum, client_for, leader, make_user
+):
+    set_minimum(3)
     week = last_closed_week()
     people = [make_user() for _ in range(4)]
     for person, energy in zip(people, (1, 2, 4, 5), strict=True):
