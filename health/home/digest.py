@@ -113,8 +113,8 @@ def digest_send(*, today: date) -> int:
                 continue
             email_send_after_commit(
                 to=[leader.email],
-                subject_template="health/email/digest_subject.txt",
-                body_template="health/email/digest_body.txt",
+                subject_template="health/home/email/digest_subject.txt",
+                body_template="health/home/email/digest_body.txt",
                 context={**context, "leader": leader},
             )
             sent += 1

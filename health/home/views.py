@@ -83,7 +83,7 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "periods": dashboards.PERIOD_CHOICES,
         "today": today,
     }
-    return render_page(request, "health/leader_dashboard.html", context, partial="dashboard-body")
+    return render_page(request, "health/home/leader_dashboard.html", context, partial="dashboard-body")
 
 
 def consultant_home(
@@ -99,14 +99,14 @@ def consultant_home(
         "quick_engagements": [e for e in engagements if e.status != Engagement.Status.CLOSED],
         "today": today,
     }
-    return render_page(request, "health/consultant_home.html", context, invalid=invalid)
+    return render_page(request, "health/home/consultant_home.html", context, invalid=invalid)
 
 
 def sales_home(request: HtmxHttpRequest) -> HttpResponse:
     packets, counts = dashboards.my_handoffs(user=request.user)
     return render_page(
         request,
-        "health/sales_home.html",
+        "health/home/sales_home.html",
         {
             "packets": packets,
             "counts": counts,
@@ -137,7 +137,7 @@ def home_quick_log(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx:
         return render_fragment(
             request,
-            "health/consultant_home.html#quick-log",
+            "health/home/consultant_home.html#quick-log",
             {
                 "quick_form": QuickPainPointForm() if logged else form,
                 "quick_engagements": dashboards.my_engagements(user=request.user),

@@ -65,7 +65,7 @@ def kpi_evidence(request: HtmxHttpRequest, key: str) -> HttpResponse:
     # A tile's drill-down swaps the evidence alone into the dashboard's panel.
     return render_page(
         request,
-        "health/kpi_evidence.html",
+        "health/kpis/evidence.html",
         context,
         partial="evidence",
         target="kpi-evidence",
@@ -89,5 +89,5 @@ def kpi_targets(request: HttpRequest) -> HttpResponse:
             messages.info(request, "Nothing changed.")
         return redirect("kpis:kpi_targets")
     return render_page(
-        request, "health/kpi_targets.html", {"form": form}, invalid=bool(form.errors)
+        request, "health/kpis/targets.html", {"form": form}, invalid=bool(form.errors)
     )

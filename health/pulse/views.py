@@ -31,7 +31,7 @@ def _pulse_page(
         "team": request.user.team.strip(),
         "sees_results": user_has_role(request.user, *RESULT_ROLES),
     }
-    return render_page(request, "health/pulse_form.html", context, status=status)
+    return render_page(request, "health/pulse/form.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -99,4 +99,4 @@ def pulse_results(request: HtmxHttpRequest) -> HttpResponse:
         "this_week": IsoWeek.of(today),
         "other_label": anonymity.OTHER_LABEL,
     }
-    return render_page(request, "health/pulse_results.html", context)
+    return render_page(request, "health/pulse/results.html", context)

@@ -48,7 +48,7 @@ def risk_list_page(request: HtmxHttpRequest) -> HttpResponse:
         "statuses": Risk.Status.choices,
         "can_acknowledge": True,
     }
-    return render_page(request, "health/risk_list.html", context, partial="risk-results")
+    return render_page(request, "health/risks/list.html", context, partial="risk-results")
 
 
 @require_http_methods(["POST"])
@@ -65,7 +65,7 @@ def risk_acknowledge_view(request: HtmxHttpRequest, risk_id: int) -> HttpRespons
     if request.htmx:
         return render_fragment(
             request,
-            "health/_risk_rows.html#risk-row",
+            "health/risks/_rows.html#risk-row",
             {"risk": risk, "can_acknowledge": True, "form_errors": form.errors.get("note")},
             invalid=bool(form.errors),
         )

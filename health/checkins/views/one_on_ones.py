@@ -19,7 +19,7 @@ from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 PER_PAGE = 20
-DETAIL = "health/one_on_one_detail.html"
+DETAIL = "health/checkins/one_on_one_detail.html"
 
 
 @require_http_methods(["GET"])
@@ -43,7 +43,7 @@ def one_on_one_list(request: HtmxHttpRequest) -> HttpResponse:
     can_start = one_on_ones.one_on_one_candidates(manager=request.user).exists()
     return render_page(
         request,
-        "health/one_on_one_list.html",
+        "health/checkins/one_on_one_list.html",
         {"page": page, "relation": relation, "tabs": tabs, "can_start": can_start},
         partial="results",
         target="one-on-one-results",
@@ -75,7 +75,7 @@ def one_on_one_create(request: HtmxHttpRequest) -> HttpResponse:
                 return redirect("checkins:one_on_one_detail", one_on_one_id=created.pk)
     return render_page(
         request,
-        "health/one_on_one_form.html",
+        "health/checkins/one_on_one_form.html",
         {"form": form, "has_candidates": has_candidates},
         invalid=request.method == "POST",
     )

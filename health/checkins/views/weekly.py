@@ -49,7 +49,7 @@ def checkin(request: HtmxHttpRequest) -> HttpResponse:
         form = CheckInForm(instance=current, initial={"week": str(week)})
         return render_page(
             request,
-            "health/checkin_page.html",
+            "health/checkins/checkin_page.html",
             _checkin_page_context(request, week=week, form=form, current=current),
             partial="history",
             target="checkin-history",
@@ -80,7 +80,7 @@ def checkin(request: HtmxHttpRequest) -> HttpResponse:
                 return redirect("checkins:checkin")
     return render_page(
         request,
-        "health/checkin_page.html",
+        "health/checkins/checkin_page.html",
         _checkin_page_context(request, week=week, form=form, current=current),
         invalid=True,
     )
@@ -94,7 +94,7 @@ def checkin_team(request: HtmxHttpRequest) -> HttpResponse:
     reports = checkins.checkins_of_reports(manager=request.user, today=today)
     return render_page(
         request,
-        "health/checkin_team.html",
+        "health/checkins/checkin_team.html",
         {
             "reports": reports,
             "weeks_shown": checkins.TEAM_WEEKS,
@@ -117,7 +117,7 @@ def checkin_summary(request: HtmxHttpRequest) -> HttpResponse:
     aggregates = checkins.checkin_weekly_aggregates(weeks=weeks, minimum=minimum)
     return render_page(
         request,
-        "health/checkin_summary.html",
+        "health/checkins/checkin_summary.html",
         {
             "aggregates": list(reversed(aggregates)),
             "weeks_shown": checkins.SUMMARY_WEEKS,

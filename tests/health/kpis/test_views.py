@@ -197,7 +197,7 @@ def test_the_tiles_partial_links_each_tile_to_its_evidence(tenant, records):
     KpiTarget.objects.create(key="median_days_to_resolve", target=Decimal("10"))
     tiles = kpi_tiles(as_of=timezone.localdate(), scope=KpiScope(kind="success"))
 
-    html = render_to_string("health/_kpi_tiles.html", {"tiles": tiles})
+    html = render_to_string("health/kpis/_tiles.html", {"tiles": tiles})
 
     url = "/kpis/median_days_to_resolve/evidence/?kind=success"
     assert f'href="{url}"' in html

@@ -664,13 +664,13 @@ def test_the_dashboard_partial_renders_a_summary_and_the_empty_state(tenant, set
     publish_rows(WEEK, {"": 5}, score=3)
 
     html = render_to_string(
-        "health/_pulse_summary.html", {"summary": selectors.pulse_dashboard_summary(today=AFTER)}
+        "health/pulse/_summary.html", {"summary": selectors.pulse_dashboard_summary(today=AFTER)}
     )
     assert "Week 2024-W10" in html
     assert "5 answers" in html
     assert "-1.0" in html
 
-    empty = render_to_string("health/_pulse_summary.html", {"summary": None})
+    empty = render_to_string("health/pulse/_summary.html", {"summary": None})
     assert "No pulse results yet" in empty
 
 
