@@ -347,9 +347,6 @@ class FollowUp(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def is_overdue(self, today=None) -> bool:
-        return self.status == self.Status.OPEN and self.due_on < (today or timezone.localdate())
-
 
 class Escalation(models.Model):
     class Status(models.TextChoices):

@@ -43,7 +43,6 @@ def role_required(*roles: str) -> Callable:
                 raise PermissionDenied("Your role does not give access to this page.")
             return view(request, *args, **kwargs)
 
-        wrapped.allowed_roles = frozenset(roles)
         return wrapped
 
     return decorator
