@@ -173,7 +173,14 @@ class Invitation(models.Model):
 
 
 class OrganizationSettings(models.Model):
-    """The tenant's own thresholds, set by its admins. One row per tenant schema."""
+    """The tenant's own thresholds, set by its admins. One row per tenant schema.
+
+    The one place where the bottom layer names what the features above it tune:
+    handoffs reads the review SLA, health the anonymity minimum (pulse, check-in
+    summary), the scaling horizon, follow-up escalation and stale-engagement days (risk
+    scans). Each feature reads its own field; giving each feature a table of its own
+    would be a schema change, so a new threshold still goes here (docs/ARCHITECTURE.md).
+    """
 
     review_sla_business_days = models.PositiveSmallIntegerField(
         "handoff review SLA (business days)",
