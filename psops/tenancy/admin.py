@@ -128,7 +128,8 @@ class OrganizationAdmin(PublicOnlyAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
         provisioned = organization_create(
             name=form.cleaned_data["name"],
             slug=form.cleaned_data["slug"],
