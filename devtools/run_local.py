@@ -50,7 +50,7 @@ def main() -> int:
     manage = [PYTHON, "manage.py"]
     children: list[subprocess.Popen] = []
 
-    def stop_all(*_args) -> None:
+    def stop_all(*_args: object) -> None:
         for child in children:
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)

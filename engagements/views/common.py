@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest
 from django_htmx.middleware import HtmxDetails
 
-from psops.accounts.models import Role
+from psops.accounts.models import Role, User
 from psops.accounts.permissions import SERVICES_ROLES
 
 PER_PAGE = 25
@@ -14,9 +14,10 @@ EDIT_ROLES = SERVICES_ROLES
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
-def form_errors_from(form: Form, error: ValidationError) -> None:
+def form_errors_from(form: BaseForm, error: ValidationError) -> None:
     """Attach a service's ValidationError to the form it came from."""
     if hasattr(error, "error_dict"):
         for field, messages in error.message_dict.items():

@@ -21,7 +21,7 @@ from health.kpis.base import KpiScope
 from health.kpis.tiles import kpi_tiles
 from health.pulse.selectors import pulse_dashboard_summary
 from health.risks.selectors import open_risks_for_dashboard
-from psops.accounts.models import Role
+from psops.accounts.models import Role, User
 from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, role_required, user_has_role
 from psops.ui.charts import Bar, horizontal_bars_svg
 
@@ -30,6 +30,7 @@ QUEUE_LIMIT = 8
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
 def _filters(request) -> dashboards.DashboardFilters:

@@ -30,6 +30,7 @@ EARLIEST_AS_OF = date(1900, 1, 1)
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
 class EvidenceQueryForm(forms.Form):

@@ -13,6 +13,7 @@ from django_htmx.middleware import HtmxDetails
 from health.models import Risk
 from health.risks.selectors import risk_get, risk_list
 from health.risks.services import risk_acknowledge
+from psops.accounts.models import User
 from psops.accounts.permissions import SERVICES_ROLES, role_required
 
 PER_PAGE = 25
@@ -20,6 +21,7 @@ PER_PAGE = 25
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
 class AcknowledgeForm(forms.Form):

@@ -28,6 +28,7 @@ USERS_PER_PAGE = 25
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
 def _base_url(request: HttpRequest) -> str:
@@ -214,7 +215,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to {request.tenant.name}, {user.display_name}.")
+            messages.success(request, f"Welcome to {request.tenant.name}, {user.display_name}.")  # type: ignore[attr-defined]  # django-tenants'
             return redirect(reverse("home"))
     status = 400 if request.method == "POST" else 200
     return render(

@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 from django_htmx.middleware import HtmxDetails
 
-from psops.accounts.models import Notification
+from psops.accounts.models import Notification, User
 from psops.accounts.permissions import ALL_ROLES, role_required
 from psops.notifications import notifications_mark_read
 
@@ -18,6 +18,7 @@ PER_PAGE = 25
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
 @require_http_methods(["GET"])
