@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports format stop status bench clean
+.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates format stop status bench clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "PS Ops needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
@@ -42,7 +42,7 @@ $(AXE): package.json package-lock.json
 	@touch $(AXE)
 
 # Everything that holds the code's shape.
-lint: lint-ruff lint-types lint-imports
+lint: lint-ruff lint-types lint-imports lint-templates
 
 lint-ruff: install
 	$(BIN)/ruff check .
@@ -58,6 +58,9 @@ lint-types: install
 # The layer contracts in pyproject.toml ([tool.importlinter]).
 lint-imports: install
 	$(BIN)/lint-imports
+
+lint-templates: install
+	$(BIN)/djlint --lint templates engagements/templates handoffs/templates health/templates
 
 format: install
 	$(BIN)/ruff check --fix .
