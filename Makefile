@@ -41,7 +41,7 @@ $(AXE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(AXE)
 
-# Everything that holds the code's shape.
+# Everything that holds the code's shape; .pre-commit-config.yaml runs the same targets.
 lint: lint-ruff lint-types lint-imports lint-templates
 
 lint-ruff: install
