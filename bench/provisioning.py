@@ -37,8 +37,10 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 BENCH_DATABASE = "psops_bench"
 PATHS = ("clone", "plain")
@@ -71,7 +73,7 @@ class Spy:
 
 
 @contextmanager
-def spying(spy: Spy, *, skip_template_check: bool):
+def spying(spy: Spy, *, skip_template_check: bool) -> Iterator[None]:
     from unittest import mock
 
     import django_tenants.models
@@ -83,15 +85,17 @@ def spying(spy: Spy, *, skip_template_check: bool):
     real_call_command = django_tenants.models.call_command
     real_template_check = services.template_check
 
-    def clone_schema(self, base_schema_name, new_schema_name, *args, **kwargs):
+    def clone_schema(
+        self: Any, base_schema_name: str, new_schema_name: str, *args: Any, **kwargs: Any
+    ) -> Any:
         spy.clones.append((base_schema_name, new_schema_name))
         return real_clone(self, base_schema_name, new_schema_name, *args, **kwargs)
 
-    def call_command(name, *args, **kwargs):
+    def call_command(name: str, *args: Any, **kwargs: Any) -> Any:
         spy.migrate_calls.append({"command": name, **kwargs})
         return real_call_command(name, *args, **kwargs)
 
-    def template_check():
+    def template_check() -> None:
         if skip_template_check:
             return
         start = time.perf_counter()
@@ -156,7 +160,7 @@ def drop_organization(slug: str) -> None:
     if not slug.startswith("bench-"):
         raise ValueError(f"refusing to drop non-benchmark organization {slug!r}")
     schema_name = slug.replace("-", "_")
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants'
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SCHEMA IF EXISTS {connection.ops.quote_name(schema_name)} CASCADE")
     Domain.objects.filter(domain=tenant_domain_for(slug=slug)).delete()

@@ -4,6 +4,9 @@ It names every app's URLs, so it lives in the composition root; the context
 processor hides what a role may not open and marks the current page.
 """
 
+from typing import Any
+
+from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
 from psops.accounts.models import Role
@@ -28,7 +31,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 
 
-def navigation(request):
+def navigation(request: HttpRequest) -> dict[str, Any]:
     tenant = getattr(request, "tenant", None)
     user = getattr(request, "user", None)
     if tenant is None or tenant.is_public or user is None or not user.is_authenticated:

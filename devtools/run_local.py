@@ -115,7 +115,7 @@ def main() -> int:
     manage = [PYTHON, "manage.py"]
     children: list[subprocess.Popen] = []
 
-    def stop_all(*_args) -> None:
+    def stop_all(*_args: object) -> None:
         # A second signal while stopping must not cut the cleanup short.
         for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_IGN)

@@ -12,7 +12,7 @@ import sys
 from devtools.local_services import servers_ensure
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str]) -> int:  # noqa: RET503 - os.execvp never returns
     if not argv:
         print("usage: python -m devtools.with_servers <command> [arguments ...]")
         return 2

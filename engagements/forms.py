@@ -165,7 +165,7 @@ def _ask_for(form: forms.Form, field: str, message: str) -> None:
         form.add_error(field, message)
 
 
-def clean_scaling_numbers(form: forms.Form, cleaned: dict) -> dict:
+def clean_scaling_numbers(form: forms.BaseForm, cleaned: dict) -> dict:
     if cleaned.get("category") != PainPoint.Category.SCALING:
         return cleaned
     if not (cleaned.get("metric_name") or "").strip():

@@ -6,10 +6,16 @@ escalations and resets all hang off the engagement, and each change that matters
 leaves an ``Activity`` on its timeline.
 """
 
+from datetime import date
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+
+if TYPE_CHECKING:
+    from engagements.projections import CapacityProjection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -233,7 +239,7 @@ class PainPoint(models.Model):
     def is_scaling(self) -> bool:
         return self.category == self.Category.SCALING
 
-    def projection(self, *, today=None):
+    def projection(self, *, today: date | None = None) -> "CapacityProjection | None":
         """When the metric reaches capacity (scaling pain points), else None."""
         from engagements.projections import capacity_projection
 

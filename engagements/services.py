@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -55,7 +56,7 @@ def client_save(*, client: Client) -> Client:
 
 
 @transaction.atomic
-def engagement_create(*, by: User, team: Iterable[User] = (), **fields) -> Engagement:
+def engagement_create(*, by: User, team: Iterable[User] = (), **fields: Any) -> Engagement:
     engagement = Engagement(**fields)
     engagement.full_clean()
     engagement.save()
@@ -172,7 +173,7 @@ def stakeholder_save(
 # --- Pain points -----------------------------------------------------------------------
 
 
-def _check_stakeholders_belong(engagement: Engagement, stakeholders: Iterable[Stakeholder]):
+def _check_stakeholders_belong(engagement: Engagement, stakeholders: Iterable[Stakeholder]) -> None:
     if any(s.client_id != engagement.client_id for s in stakeholders):
         raise ValidationError({"affected_stakeholders": "Pick stakeholders of this client."})
 
@@ -237,12 +238,12 @@ def pain_point_update(
 # --- Recommendations -------------------------------------------------------------------
 
 
-def _check_pain_point_belongs(engagement: Engagement, pain_point: PainPoint | None):
+def _check_pain_point_belongs(engagement: Engagement, pain_point: PainPoint | None) -> None:
     if pain_point is not None and pain_point.engagement_id != engagement.pk:
         raise ValidationError({"pain_point": "Pick a pain point of this engagement."})
 
 
-def recommendation_create(*, engagement: Engagement, by: User, **fields) -> Recommendation:
+def recommendation_create(*, engagement: Engagement, by: User, **fields: Any) -> Recommendation:
     _check_pain_point_belongs(engagement, fields.get("pain_point"))
     recommendation = Recommendation(engagement=engagement, created_by=by, **fields)
     recommendation.full_clean()
@@ -251,7 +252,7 @@ def recommendation_create(*, engagement: Engagement, by: User, **fields) -> Reco
 
 
 @transaction.atomic
-def recommendation_update(*, recommendation: Recommendation, **fields) -> Recommendation:
+def recommendation_update(*, recommendation: Recommendation, **fields: Any) -> Recommendation:
     """Edit what was advised; the decision goes through ``recommendation_decide``.
 
     Only the given fields are written, on a fresh locked copy: a decision recorded
@@ -312,7 +313,7 @@ def recommendation_decide(
 # --- Follow-ups ------------------------------------------------------------------------
 
 
-def followup_create(*, engagement: Engagement, by: User, **fields) -> FollowUp:
+def followup_create(*, engagement: Engagement, by: User, **fields: Any) -> FollowUp:
     stakeholder = fields.get("stakeholder")
     if stakeholder is not None and stakeholder.client_id != engagement.client_id:
         raise ValidationError({"stakeholder": "Pick a stakeholder of this client."})

@@ -45,6 +45,12 @@ from psops.accounts.models import User
 MAX_PAGE_SIZE = 100
 
 
+class AuthenticatedRequest(HttpRequest):
+    """A request past ``ApiTokenAuth``, for type checkers: django-ninja sets ``auth``."""
+
+    auth: ApiToken
+
+
 class ApiTokenAuth(HttpBearer):
     """``Authorization: Bearer <token>``, checked against this tenant's active tokens."""
 
@@ -397,7 +403,7 @@ def packet_upsert_from_crm(
     response={200: PacketDetailOut, 201: PacketDetailOut, 409: ErrorOut, **ERRORS},
     summary="Create or update the draft packet of a CRM deal (idempotent by crm_id)",
 )
-def handoff_upsert(request: HttpRequest, payload: PacketIn) -> Status:
+def handoff_upsert(request: AuthenticatedRequest, payload: PacketIn) -> Status:
     packet, created = packet_upsert_from_crm(
         data=payload, by=request.auth.acts_as, token=request.auth
     )

@@ -22,7 +22,7 @@ Definitions (the report page states them too):
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -35,33 +35,15 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.utils import timezone
 
 from handoffs.models import SURPRISE_VERDICTS, HandoffItem, HandoffReview, HandoffVerdict, Verdict
 from psops.accounts.models import User
 
+# One definition of a reporting period; kept importable here as reports.Period.
+from psops.ui.periods import Period
+
 DEFAULT_PERIOD_DAYS = 90
 SECONDS_PER_DAY = 86400
-
-
-@dataclass(frozen=True)
-class Period:
-    """Whole calendar days from ``start`` to ``end``, both included."""
-
-    start: date
-    end: date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
-    def bounds(self) -> tuple[datetime, datetime]:
-        """[start of ``start``, start of the day after ``end``) in the current time zone."""
-        zone = timezone.get_current_timezone()
-        return (
-            timezone.make_aware(datetime.combine(self.start, time.min), zone),
-            timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min), zone),
-        )
 
 
 def default_period(*, today: date) -> Period:

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -52,7 +53,7 @@ def _record(packet, kind, actor, note="") -> HandoffEvent:
 
 
 @transaction.atomic
-def packet_create(*, by: User, **fields) -> HandoffPacket:
+def packet_create(*, by: User, **fields: Any) -> HandoffPacket:
     packet = HandoffPacket(filed_by=by, **fields)
     packet.full_clean()
     packet.save()

@@ -6,10 +6,11 @@ Celery broker, and returns 200 with each part's status, or 503 naming what is do
 
 import logging
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 HEALTH_PATH = "/healthz"
 BROKER_TIMEOUT_SECONDS = 2
@@ -54,10 +55,10 @@ def health_report() -> tuple[int, dict]:
 
 
 class HealthCheckMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == HEALTH_PATH and request.method in ("GET", "HEAD"):
             status, body = health_report()
             response = JsonResponse(body, status=status)

@@ -1,5 +1,6 @@
 """Email is rendered in the request and sent by a Celery worker after the transaction commits."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -11,7 +12,7 @@ _suppressed: ContextVar[bool] = ContextVar("email_suppressed", default=False)
 
 
 @contextmanager
-def emails_suppressed():
+def emails_suppressed() -> Iterator[None]:
     """No email leaves while this is active (demo data is written through the services)."""
     token = _suppressed.set(True)
     try:
@@ -35,7 +36,7 @@ def email_send_after_commit(
         return
     subject = " ".join(render_to_string(subject_template, context).split())
     body = render_to_string(body_template, context)
-    schema_name = connection.schema_name
+    schema_name = connection.schema_name  # type: ignore[attr-defined]  # django-tenants'
     transaction.on_commit(
         lambda: send_email.apply_async(
             kwargs={

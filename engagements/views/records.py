@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -30,7 +30,7 @@ from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 def _form_page(
     request: HtmxHttpRequest,
     *,
-    form: Form,
+    form: BaseForm,
     title: str,
     submit: str,
     back_url: str,
@@ -44,7 +44,7 @@ def _form_page(
     )
 
 
-def _split_m2m(form: Form, *names: str) -> tuple[dict, dict]:
+def _split_m2m(form: BaseForm, *names: str) -> tuple[dict, dict]:
     data = dict(form.cleaned_data)
     return {name: data.pop(name) for name in names if name in data}, data
 

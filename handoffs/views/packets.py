@@ -19,7 +19,7 @@ from handoffs.forms import (
     StakeholderFormSet,
 )
 from handoffs.models import CHECKLIST, HandoffEvent, HandoffPacket
-from psops.accounts.models import Role
+from psops.accounts.models import Role, User
 from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
 
 PER_PAGE = 25
@@ -27,6 +27,7 @@ PER_PAGE = 25
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
 def _base_url(request) -> str:

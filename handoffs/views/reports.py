@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from handoffs import reports
-from psops.accounts.models import Role
+from psops.accounts.models import Role, User
 from psops.accounts.permissions import role_required
 
 EARLIEST = date(1900, 1, 1)
@@ -25,6 +25,7 @@ LATEST = date(2999, 12, 31)
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    user: User  # every view here requires a signed-in user
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ def report(request: HtmxHttpRequest) -> HttpResponse:
         )
     enablement = reports.enablement_report(period=choice.period)
     if wants_csv:
-        return report_csv(report=enablement, organization_slug=request.tenant.slug)
+        return report_csv(report=enablement, organization_slug=request.tenant.slug)  # type: ignore[attr-defined]  # django-tenants'
     period_query = urlencode({"from": choice.period.start, "to": choice.period.end})
     context = {
         "report": enablement,

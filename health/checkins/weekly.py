@@ -16,6 +16,7 @@ over; earlier weeks are history and never change. Who reads what:
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -42,7 +43,7 @@ SUMMARY_WEEKS = 12
 # --- Services --------------------------------------------------------------------------
 
 
-def checkin_save(*, user: User, today: date, **answers) -> CheckIn:
+def checkin_save(*, user: User, today: date, **answers: Any) -> CheckIn:
     """File or change ``user``'s check-in for the ISO week of ``today``.
 
     Only the current week can be written: there is no way to name another week, so

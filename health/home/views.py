@@ -3,7 +3,7 @@ the sales rep's handoffs."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -83,11 +83,13 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "periods": dashboards.PERIOD_CHOICES,
         "today": today,
     }
-    return render_page(request, "health/home/leader_dashboard.html", context, partial="dashboard-body")
+    return render_page(
+        request, "health/home/leader_dashboard.html", context, partial="dashboard-body"
+    )
 
 
 def consultant_home(
-    request: HtmxHttpRequest, *, quick_form: Form | None = None, invalid: bool = False
+    request: HtmxHttpRequest, *, quick_form: BaseForm | None = None, invalid: bool = False
 ) -> HttpResponse:
     today = timezone.localdate()
     engagements = dashboards.my_engagements(user=request.user)

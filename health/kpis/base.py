@@ -68,7 +68,7 @@ class Evidence:
     explanation: str
     truncated: bool = False  # only the first EVIDENCE_ROW_LIMIT rows are listed
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Days read the same everywhere (2025-03-31), whatever the viewer's locale.
         cells = [[_cell(value) for value in row] for row in self.rows]
         object.__setattr__(self, "rows", cells)
@@ -97,7 +97,7 @@ class Kpi:
     scoped_by: tuple[str, ...] = ()
     uses_window: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.unit not in UNITS:
             raise ValueError(f"unknown unit {self.unit!r}")
 

@@ -101,7 +101,7 @@ def held_take(*, key: str, at_least: int) -> list[str]:
 
 def held_weeks() -> list[IsoWeek]:
     """The weeks of the current tenant that have answers in the holding area."""
-    prefix = f"{_key_prefix()}:{connection.schema_name}:"
+    prefix = f"{_key_prefix()}:{connection.schema_name}:"  # type: ignore[attr-defined]  # django-tenants'
     weeks = set()
     for key in pulse_redis().scan_iter(match=f"{prefix}*", count=500):
         year, _, week = key.removeprefix(prefix).partition("-W")

@@ -95,7 +95,7 @@ def pulse_submit(
         pulse_redis().ping()
     except redis.RedisError as error:
         raise PulseUnavailable from error
-    schema = connection.schema_name
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants'
     member = held_member(answer)
     try:
         with transaction.atomic():
@@ -130,7 +130,7 @@ def pulse_week_publish(*, week: IsoWeek, minimum: int | None = None) -> int:
     Returns how many answers were published (0 when too few are held).
     """
     minimum = minimum or pulse_minimum()
-    key = held_key(schema=connection.schema_name, week=week)
+    key = held_key(schema=connection.schema_name, week=week)  # type: ignore[attr-defined]  # django-tenants'
     members = held_take(key=key, at_least=minimum)
     if not members:
         return 0
@@ -154,7 +154,7 @@ def _week_rewrite(*, week: IsoWeek, new_answers: list[PulseAnswer], minimum: int
         # Two publishers of the same week would each keep the other's rows twice.
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtext(%s))",
-            [f"psops.pulse:{connection.schema_name}:{week}"],
+            [f"psops.pulse:{connection.schema_name}:{week}"],  # type: ignore[attr-defined]  # django-tenants'
         )
     rows = PulseResponse.objects.filter(iso_year=week.year, iso_week=week.week)
     answers = [
@@ -192,7 +192,7 @@ def pulse_held_settle(*, today: date | None = None) -> dict[str, int]:
         if not week.is_closed(today):
             published += pulse_week_publish(week=week, minimum=minimum)
             continue
-        key = held_key(schema=connection.schema_name, week=week)
+        key = held_key(schema=connection.schema_name, week=week)  # type: ignore[attr-defined]  # django-tenants'
         members = held_take(key=key, at_least=0)
         if len(members) >= minimum:
             published += _publish(week=week, key=key, members=members, minimum=minimum)

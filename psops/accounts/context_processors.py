@@ -1,7 +1,10 @@
+from typing import Any
+
+from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 
-def unread_notifications(request):
+def unread_notifications(request: HttpRequest) -> dict[str, Any]:
     """The bell's count in the top bar: one query, for a signed-in user on a tenant host."""
     tenant = getattr(request, "tenant", None)
     user = getattr(request, "user", None)

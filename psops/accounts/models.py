@@ -5,6 +5,7 @@ they see and may do (``psops.accounts.permissions``).
 """
 
 import zoneinfo
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -35,11 +36,11 @@ class Role(models.TextChoices):
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
-    def get_by_natural_key(self, username):
+    def get_by_natural_key(self, username: str | None) -> "User":
         # Email addresses are matched without regard to case.
         return self.get(email__iexact=username)
 
-    def create_user(self, email, password=None, **fields):
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         if not email:
             raise ValueError("A user needs an email address.")
         user = self.model(email=self.normalize_email(email).lower(), **fields)
@@ -48,7 +49,7 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, email, password=None, **fields):
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
         fields.setdefault("role", Role.ADMIN)
         fields["is_superuser"] = True
         return self.create_user(email, password, **fields)
@@ -100,7 +101,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.full_name or self.email
 
-    def clean(self):
+    def clean(self) -> None:
         super().clean()
         self.email = self.email.lower()
         if self.manager_id and self.manager_id == self.pk:
@@ -116,12 +117,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_staff(self) -> bool:
         return self.is_active and (self.is_superuser or self.role == Role.ADMIN)
 
-    def has_perm(self, perm, obj=None):
+    def has_perm(self, perm: str, obj: object = None) -> bool:
         if self.is_active and self.role == Role.ADMIN:
             return True
         return super().has_perm(perm, obj)
 
-    def has_module_perms(self, app_label):
+    def has_module_perms(self, app_label: str) -> bool:
         if self.is_active and self.role == Role.ADMIN:
             return True
         return super().has_module_perms(app_label)

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -111,7 +112,7 @@ def invitation_accept(*, token: str, full_name: str, password: str, time_zone: s
     return user
 
 
-def _active_admins_excluding(user: User):
+def _active_admins_excluding(user: User) -> QuerySet[User]:
     return User.objects.filter(role=Role.ADMIN, is_active=True).exclude(pk=user.pk)
 
 

@@ -210,7 +210,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome to {request.tenant.name}, {user.display_name}.")
+            messages.success(request, f"Welcome to {request.tenant.name}, {user.display_name}.")  # type: ignore[attr-defined]  # django-tenants'
             return redirect(reverse("home"))
     return render_page(
         request,

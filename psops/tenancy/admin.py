@@ -13,17 +13,17 @@ class PublicOnlyAdmin(admin.ModelAdmin):
     """Organizations and domains are shared tables: visible to operators on the public host only."""
 
     def has_module_permission(self, request):
-        return connection.schema_name == get_public_schema_name() and super().has_module_permission(
+        return connection.schema_name == get_public_schema_name() and super().has_module_permission(  # type: ignore[attr-defined]  # django-tenants'
             request
         )
 
     def has_view_permission(self, request, obj=None):
-        return connection.schema_name == get_public_schema_name() and super().has_view_permission(
+        return connection.schema_name == get_public_schema_name() and super().has_view_permission(  # type: ignore[attr-defined]  # django-tenants'
             request, obj
         )
 
     def has_add_permission(self, request):
-        return connection.schema_name == get_public_schema_name() and super().has_add_permission(
+        return connection.schema_name == get_public_schema_name() and super().has_add_permission(  # type: ignore[attr-defined]  # django-tenants'
             request
         )
 
@@ -38,7 +38,7 @@ class PublicOnlyAdmin(admin.ModelAdmin):
 
 
 def _on_a_tenant_host() -> bool:
-    return connection.schema_name != get_public_schema_name()
+    return connection.schema_name != get_public_schema_name()  # type: ignore[attr-defined]  # django-tenants'
 
 
 class TenantOnlyAdmin(admin.ModelAdmin):
@@ -128,7 +128,8 @@ class OrganizationAdmin(PublicOnlyAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
         provisioned = organization_create(
             name=form.cleaned_data["name"],
             slug=form.cleaned_data["slug"],

@@ -1,10 +1,10 @@
 """Forms validate, services act: a service's ``ValidationError`` goes back onto its form."""
 
 from django.core.exceptions import ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 
 
-def form_errors_from(form: Form, error: ValidationError) -> None:
+def form_errors_from(form: BaseForm, error: ValidationError) -> None:
     """Attach a service's ValidationError to the form it came from.
 
     Messages for a field the form has go on that field; any other goes to the form's

@@ -11,12 +11,15 @@ shows the form with its errors. htmx 2 does not swap 4xx responses by default, s
 """
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxDetails
+
+if TYPE_CHECKING:
+    from psops.accounts.models import User
 
 INVALID_STATUS = 400
 VARY_HEADERS = ("HX-Request", "HX-Target")
@@ -26,6 +29,8 @@ class HtmxHttpRequest(HttpRequest):
     """A request after django-htmx's middleware, for type checkers."""
 
     htmx: HtmxDetails
+    # Views taking this request require a signed-in user (role_required).
+    user: "User"
 
 
 def wants_partial(request: HttpRequest, target: str | None = None) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from tests.e2e.stack import ACME_CLIENT, GLOBEX_CLIENT, PULSE_TEAM
@@ -85,8 +86,10 @@ def test_1_sales_files_a_handoff_packet(people, story):
     page.get_by_label("Deal name").fill(DEAL)
     page.get_by_label("New client").fill(CLIENT)
     page.get_by_label("Contract value").fill("180000")
-    page.get_by_label("Signed").fill(date.today().isoformat())
-    page.get_by_label("Requested start").fill((date.today() + timedelta(days=14)).isoformat())
+    page.get_by_label("Signed").fill(timezone.localdate().isoformat())
+    page.get_by_label("Requested start").fill(
+        (timezone.localdate() + timedelta(days=14)).isoformat()
+    )
     page.get_by_label("Engagement kind").select_option(label="Implementation project")
     page.get_by_label("The customer's goals, in their words").fill(
         "Stop losing orders between the shop and the warehouse."
@@ -244,7 +247,8 @@ def test_3_consultant_works_the_engagement(people, story):
     expect(logged).to_contain_text("capacity reached in about 2.3 months")
     # 800,000 growing 10 % a month passes 1,000,000 in ln(1.25)/ln(1.1) = 2.34 months.
     breach = date.fromisoformat(re.search(r"around (\d{4}-\d\d-\d\d)", logged.inner_text())[1])
-    assert date.today() + timedelta(days=65) <= breach <= date.today() + timedelta(days=78)
+    today = timezone.localdate()
+    assert today + timedelta(days=65) <= breach <= today + timedelta(days=78)
     assert page.evaluate("window.journeyMarker") == "same page"
     # The timeline refreshes itself (htmx) with the new entry.
     timeline = page.get_by_role("region", name="Timeline")

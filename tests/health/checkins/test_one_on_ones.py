@@ -133,7 +133,9 @@ class TestCreate:
     def test_anyone_else_is_refused_with_a_clear_message(self, org, who, with_whom):
         with pytest.raises(ValidationError) as error:
             one_on_ones.one_on_one_create(
-                manager=getattr(org, who), report=getattr(org, with_whom), held_on=date.today()
+                manager=getattr(org, who),
+                report=getattr(org, with_whom),
+                held_on=timezone.localdate(),
             )
 
         assert error.value.message_dict["report"] == [one_on_ones.NOT_YOUR_REPORT]
@@ -145,7 +147,7 @@ class TestCreate:
 
         with pytest.raises(ValidationError):
             one_on_ones.one_on_one_create(
-                manager=org.manager, report=org.report, held_on=date.today()
+                manager=org.manager, report=org.report, held_on=timezone.localdate()
             )
 
 
@@ -221,7 +223,10 @@ class TestNotes:
             one_on_ones.private_note_save(one_on_one=org.one_on_one, author=outsider, body="x")
         with pytest.raises(PermissionError):
             one_on_ones.one_on_one_update_shared(
-                one_on_one=org.one_on_one, by=outsider, held_on=date.today(), shared_notes="x"
+                one_on_one=org.one_on_one,
+                by=outsider,
+                held_on=timezone.localdate(),
+                shared_notes="x",
             )
         org.one_on_one.refresh_from_db()
         assert org.one_on_one.shared_notes == SHARED_TEXT
@@ -709,7 +714,7 @@ def test_another_organizations_1_1_is_404_here(client_for, tenant, other_tenant,
             pk=987_654_321,
             manager=globex_manager,
             report=globex_report,
-            held_on=date.today(),
+            held_on=timezone.localdate(),
             shared_notes="GLOBEX-SHARED-2f9a",
         )
     finally:

@@ -27,4 +27,4 @@ class Command(MigrateSchemasCommand):
             cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
         executor = get_executor(codename=self.executor)(self.args, self.options)
         executor.run_migrations(tenants=[TEMPLATE_SCHEMA])
-        connection.set_schema_to_public()
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants'
