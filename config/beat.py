@@ -10,6 +10,8 @@ from datetime import timedelta
 from celery.schedules import crontab
 
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Emails the worker was not handed at once (broker down) or could not send yet.
+    "outbox-sweep": {"task": "psops.outbox.sweep", "schedule": timedelta(minutes=1)},
     "clear-expired-sign-in-records": {
         "task": "psops.accounts.tasks.clear_expired_sign_in_records",
         "schedule": timedelta(hours=24),

@@ -27,6 +27,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Users", "accounts:user_list", (Role.ADMIN,)),
     ("API tokens", "handoffs:api_token_list", (Role.ADMIN,)),
     ("KPI targets", "kpis:kpi_targets", (Role.ADMIN,)),
+    ("Email delivery", "outbox:outbox_list", (Role.ADMIN,)),
     ("Settings", "accounts:organization_settings", (Role.ADMIN,)),
 ]
 

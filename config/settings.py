@@ -79,6 +79,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "axes",
     "psops.accounts",
+    "psops.outbox",
     "engagements",
     "handoffs",
     "health",
@@ -183,6 +184,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that hands work to the worker after its commit must not hang on a broker
+# that is down: emails wait in the outbox (psops.outbox) and the sweep sends them.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_TENANT_CACHE_SECONDS = 60
@@ -195,6 +201,8 @@ CELERY_IMPORTS = [
     "health.risks.tasks",
 ]
 CELERY_BEAT_SCHEDULER = "psops.tenancy.scheduler.TenantScheduler"
+# Beat wakes at least once a minute, so /healthz can tell a stopped beat from a quiet one.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 60
 # CELERY_BEAT_SCHEDULE (config.beat): each entry runs once per customer organization.
 
 # --- Sessions, authentication, passwords -------------------------------------------------

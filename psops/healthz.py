@@ -2,6 +2,9 @@
 
 It answers before tenant routing and host validation, checks the database and the
 Celery broker, and returns 200 with each part's status, or 503 naming what is down.
+It also says when Celery beat last ran; a stopped beat does not make the web process
+unhealthy (restarting web would not help), so ``/healthz/beat`` answers 503 for it
+alone, for the monitor that watches the scheduler.
 """
 
 import logging
@@ -13,7 +16,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 HEALTH_PATH = "/healthz"
+BEAT_HEALTH_PATH = "/healthz/beat"
 BROKER_TIMEOUT_SECONDS = 2
+# Beat ticks at least every CELERY_BEAT_MAX_LOOP_INTERVAL (60 s); five missed is stale.
+BEAT_STALE_SECONDS = 300
 logger = logging.getLogger(__name__)
 
 
@@ -50,8 +56,21 @@ def health_report() -> tuple[int, dict]:
             down.append(name)
         else:
             parts[name] = {"status": "ok", "ms": round((time.perf_counter() - started) * 1000, 1)}
-    body = {"status": "down" if down else "ok", "down": down, **parts}
+    body = {"status": "down" if down else "ok", "down": down, **parts, "beat": beat_report()}
     return (503 if down else 200), body
+
+
+def beat_report() -> dict:
+    from psops.tenancy.scheduler import beat_last_tick
+
+    last = beat_last_tick()
+    if last is None:
+        return {"status": "unknown"}
+    age = max(0.0, time.time() - last)
+    return {
+        "status": "stale" if age > BEAT_STALE_SECONDS else "ok",
+        "last_tick_seconds_ago": round(age),
+    }
 
 
 class HealthCheckMiddleware:
@@ -59,8 +78,12 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path == HEALTH_PATH and request.method in ("GET", "HEAD"):
-            status, body = health_report()
+        if request.method in ("GET", "HEAD") and request.path in (HEALTH_PATH, BEAT_HEALTH_PATH):
+            if request.path == HEALTH_PATH:
+                status, body = health_report()
+            else:
+                body = beat_report()
+                status = 200 if body["status"] == "ok" else 503
             response = JsonResponse(body, status=status)
             response["Cache-Control"] = "no-store"
             return response

@@ -1,12 +1,19 @@
-"""Email is rendered in the request and sent by a Celery worker after the transaction commits."""
+"""Email is rendered in the request, owed in its transaction and sent by the worker.
+
+The rendered email goes into the outbox (``psops.outbox``) in the same transaction as
+the change that owes it, so a rolled-back write sends nothing and a committed one
+loses nothing to a broker or worker restart.
+"""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.template.loader import render_to_string
+
+from psops.outbox.services import Email, outbox_add
 
 _suppressed: ContextVar[bool] = ContextVar("email_suppressed", default=False)
 
@@ -21,30 +28,42 @@ def emails_suppressed() -> Iterator[None]:
         _suppressed.reset(token)
 
 
+@dataclass(frozen=True)
+class EmailToSend:
+    """An email to render from templates: who gets it and what it is about."""
+
+    to: list[str]
+    subject_template: str
+    body_template: str
+    context: dict
+    purpose: str = ""  # what it is about ("invitation:12"), to find it again
+
+
 def email_send_after_commit(
-    *, to: list[str], subject_template: str, body_template: str, context: dict
+    *,
+    to: list[str],
+    subject_template: str,
+    body_template: str,
+    context: dict,
+    purpose: str = "",
 ) -> None:
-    """Render an email now and send it once the surrounding transaction commits.
+    """Render an email now and owe it in the current transaction (see ``psops.outbox``)."""
+    emails_send_after_commit([EmailToSend(to, subject_template, body_template, context, purpose)])
 
-    A rolled-back write therefore never sends mail. The schema is captured now and
-    passed explicitly, because at commit time the connection may already be back
-    in the public schema (see TENANCY-NOTES: ``delay_on_commit`` pitfalls).
-    """
-    from psops.tasks import send_email
 
-    if _suppressed.get():
+def emails_send_after_commit(emails: list[EmailToSend]) -> None:
+    """Render emails now and owe them in the current transaction, in one query."""
+    if _suppressed.get() or not emails:
         return
-    subject = " ".join(render_to_string(subject_template, context).split())
-    body = render_to_string(body_template, context)
-    schema_name = connection.schema_name  # type: ignore[attr-defined]  # django-tenants'
-    transaction.on_commit(
-        lambda: send_email.apply_async(
-            kwargs={
-                "to": to,
-                "subject": subject,
-                "body": body,
-                "from_email": settings.DEFAULT_FROM_EMAIL,
-            },
-            headers={"_schema_name": schema_name},
-        )
+    outbox_add(
+        [
+            Email(
+                to=email.to,
+                subject=" ".join(render_to_string(email.subject_template, email.context).split()),
+                body=render_to_string(email.body_template, email.context),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                purpose=email.purpose,
+            )
+            for email in emails
+        ]
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from psops.accounts.models import Notification, User
-from psops.mail import email_send_after_commit
+from psops.mail import EmailToSend, emails_send_after_commit
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
 
     A notice whose recipient already heard about its ``source_key`` is skipped, so a
     job that runs again notifies nobody twice; inactive people are skipped; each new
-    notification is mirrored by an email after the transaction commits.
+    notification is mirrored by an email owed in the same transaction (one query).
     """
     notices = [n for n in notices if n.recipient.is_active]
     if not notices:
@@ -54,13 +54,18 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
         ],
         ignore_conflicts=True,
     )
-    for notice in fresh:
-        email_send_after_commit(
-            to=[notice.recipient.email],
-            subject_template="notifications/email_subject.txt",
-            body_template="notifications/email_body.txt",
-            context={"title": notice.title, "body": notice.body, "url": notice.url},
-        )
+    emails_send_after_commit(
+        [
+            EmailToSend(
+                to=[notice.recipient.email],
+                subject_template="notifications/email_subject.txt",
+                body_template="notifications/email_body.txt",
+                context={"title": notice.title, "body": notice.body, "url": notice.url},
+                purpose=f"notice:{notice.source_key}"[:100],
+            )
+            for notice in fresh
+        ]
+    )
     return created
 
 

@@ -1,3 +1,6 @@
+"""The task that sent emails before the outbox; kept so that messages a running
+deployment still has queued under this name are delivered, not dropped."""
+
 from celery import shared_task
 from django.core.mail import send_mail
 

@@ -78,6 +78,7 @@ def invitation_create(*, email: str, role: str, invited_by: User, base_url: str)
             "accept_url": base_url + reverse("accounts:invitation_accept", args=[token]),
             "valid_days": settings.INVITATION_VALID_DAYS,
         },
+        purpose=f"invitation:{invitation.pk}",
     )
     return invitation
 

@@ -9,6 +9,8 @@ from config.celery import app
 # Every task of the product and its stable name. Renaming one breaks queued messages.
 STABLE_TASK_NAMES = {
     "psops.tasks.send_email",
+    "psops.outbox.deliver",
+    "psops.outbox.sweep",
     "psops.accounts.tasks.clear_expired_sign_in_records",
     "health.tasks_kpis.snapshot_kpis",
     "health.tasks_pulse.pulse_publish",

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from psops.outbox import services
+
+
+@shared_task(name="psops.outbox.deliver")
+def outbox_deliver(email_ids: list[int]) -> int:
+    """Deliver the emails a change owed, right after it committed; how many were sent."""
+    return sum(services.outbox_deliver(email_id=email_id) for email_id in email_ids)
+
+
+@shared_task(name="psops.outbox.sweep")
+def outbox_sweep() -> int:
+    """Every minute, in each organization: deliver what is due and was not delivered."""
+    return services.outbox_sweep()
