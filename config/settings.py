@@ -71,6 +71,11 @@ SHARED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "axes",
+    # Second factor devices: in public too, like axes, so that the operators' admin
+    # lists no model without a table behind it.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -78,6 +83,10 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.admin",
     "axes",
+    # Each person's authenticator app and recovery codes, in their tenant's schema.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "psops.accounts",
     "psops.outbox",
     "engagements",
@@ -113,6 +122,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "psops.accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages, so that a timed-out session can say why it ended.
+    "psops.accounts.sessions.SessionIdleTimeoutMiddleware",
+    "psops.accounts.second_factor.SecondFactorEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes requires, so it sees the outcome of authentication.
@@ -230,21 +242,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Offline strength estimate (zxcvbn): refuses Passw0rd! and its kind.
+    {"NAME": "psops.accounts.passwords.GuessabilityValidator"},
 ]
+# A session ends after this long without a request (and at the latest after
+# SESSION_COOKIE_AGE). Changing one's password or second factor needs the password
+# (and code) entered within the last SESSION_REAUTH_MINUTES.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_REAUTH_MINUTES = env.int("SESSION_REAUTH_MINUTES", default=10)
+# Authenticator apps show this name beside the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="PS Ops")
+# Wrong codes make the next try wait 1, 2, 4, ... seconds (django-otp's throttle).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 
-# Failed sign-ins are throttled per email address and client IP, per tenant
-# (django-axes keeps its records in each tenant's schema).
+# Failed sign-ins are throttled per account and, separately, per client address, in
+# each tenant (django-axes keeps its records in each tenant's schema); see
+# psops.accounts.throttling for why both and how the client address is found.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "psops.accounts.throttling.axes_username"
+AXES_CLIENT_IP_CALLABLE = "psops.accounts.throttling.client_ip"
+# A success does not wipe the counters: it would also wipe the per-client one, so a
+# sprayer with an account of their own could sign into it between rounds. Failures
+# age out after the cool-off time instead.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "psops.accounts.views.locked_out"
+# How many reverse proxies of ours stand in front of the app (0: none, X-Forwarded-For
+# is ignored). Each appends the address it received the request from.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
 
 # --- Email -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from handoffs.api import api
 
@@ -17,5 +18,12 @@ urlpatterns = [
     path("", include("health.pulse.urls")),
     path("", include("health.risks.urls")),
     path("api/v1/", api.urls),
+    # The admin's own sign-in form would skip the second factor and the throttle's
+    # normalised address: tenant admins sign in through the app's page.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
+        name="admin_login_redirect",
+    ),
     path("admin/", admin.site.urls),
 ]

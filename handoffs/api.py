@@ -27,7 +27,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
-from pydantic import ConfigDict
+from pydantic import ConfigDict, field_validator
 
 from engagements.models import Client, Engagement, Stakeholder
 from handoffs import services
@@ -40,6 +40,7 @@ from handoffs.models import (
     HandoffStakeholder,
     HandoffVerdict,
 )
+from psops.accounts.emails import email_normalize
 from psops.accounts.models import User
 
 MAX_PAGE_SIZE = 100
@@ -87,6 +88,13 @@ class StakeholderIn(StrictInput):
     title: str = Field("", max_length=200)
     email: str = Field("", max_length=254)
     role: Stakeholder.Role = Stakeholder.Role.END_USER
+
+    # One spelling per address, as everywhere else: a CRM that changes an address's
+    # case between syncs changes nothing here.
+    @field_validator("email")
+    @classmethod
+    def _email_normalized(cls, value: str) -> str:
+        return email_normalize(value)
 
 
 class ItemIn(StrictInput):

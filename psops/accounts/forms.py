@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
+from psops.accounts.emails import email_normalize
 from psops.accounts.models import OrganizationSettings, Role, User, time_zone_choices
 from psops.mail import email_send_after_commit
 
@@ -14,6 +15,10 @@ class SignInForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": "That email and password do not match an active account here.",
     }
+
+    def clean_username(self) -> str:
+        # The throttle (axes_username) and the account lookup see the same spelling.
+        return email_normalize(self.cleaned_data.get("username"))
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
@@ -38,12 +43,15 @@ class QueuedPasswordResetForm(PasswordResetForm):
     def get_users(self, email):
         # Unlike Django's default, people who never set a password (a new
         # organization's first admin) may use the reset flow to choose one.
-        return User.objects.filter(email__iexact=email, is_active=True)
+        return User.objects.filter(email__iexact=email_normalize(email), is_active=True)
 
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label="Email address")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.CONSULTANT)
+
+    def clean_email(self) -> str:
+        return email_normalize(self.cleaned_data["email"])
 
 
 class InvitationAcceptForm(forms.Form):
@@ -106,4 +114,5 @@ class OrganizationSettingsForm(forms.ModelForm):
             "scaling_horizon_days",
             "followup_escalation_days",
             "stale_engagement_days",
+            "second_factor_required",
         ]

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from psops.accounts.emails import email_normalize
+
 
 def time_zone_choices() -> list[tuple[str, str]]:
     # Read from the installed tz database at form time, never frozen into migrations
@@ -38,12 +40,12 @@ class UserManager(BaseUserManager):
 
     def get_by_natural_key(self, username: str | None) -> "User":
         # Email addresses are matched without regard to case.
-        return self.get(email__iexact=username)
+        return self.get(email__iexact=email_normalize(username))
 
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> "User":
         if not email:
             raise ValueError("A user needs an email address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email_normalize(email), **fields)
         user.set_password(password)  # None gives an unusable password
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -103,7 +105,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def clean(self) -> None:
         super().clean()
-        self.email = self.email.lower()
+        self.email = email_normalize(self.email)
         if self.manager_id and self.manager_id == self.pk:
             raise ValidationError({"manager": "A person cannot be their own manager."})
 
@@ -215,6 +217,13 @@ class OrganizationSettings(models.Model):
         "stale engagement (days without activity)",
         default=21,
         validators=[MinValueValidator(3), MaxValueValidator(180)],
+    )
+    # Read by psops.accounts.second_factor (sign-in), not by a feature above.
+    second_factor_required = models.BooleanField(
+        "require a second factor for admins and PS leaders",
+        default=False,
+        help_text="Admins and PS leaders without an authenticator app are asked to set one up "
+        "before they can use anything else. Everyone else may set one up if they wish.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from psops.accounts.emails import email_normalize
 from psops.accounts.models import Invitation, Role, User
 from psops.mail import email_send_after_commit
 
@@ -34,7 +35,7 @@ def invitation_find(*, token: str) -> Invitation | None:
 @transaction.atomic
 def invitation_create(*, email: str, role: str, invited_by: User, base_url: str) -> Invitation:
     """Invite someone by email; they set their own password through the emailed link."""
-    email = email.strip().lower()
+    email = email_normalize(email)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "Someone with this email address already has an account."})
     if Invitation.objects.filter(

@@ -1,12 +1,26 @@
 from django.urls import path
 
-from psops.accounts import views, views_notifications
+from psops.accounts import views, views_notifications, views_security
 
 app_name = "accounts"
 
 urlpatterns = [
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.sign_out, name="logout"),
+    path("accounts/login/code/", views_security.sign_in_code, name="sign_in_code"),
+    path("account/confirm/", views_security.reauthenticate, name="reauthenticate"),
+    path("account/security/", views_security.security, name="security"),
+    path("account/password/", views_security.password_change, name="password_change"),
+    path(
+        "account/security/two-factor/setup/",
+        views_security.two_factor_setup,
+        name="two_factor_setup",
+    ),
+    path(
+        "account/security/two-factor/remove/",
+        views_security.two_factor_disable,
+        name="two_factor_disable",
+    ),
     path("accounts/password-reset/", views.password_reset, name="password_reset"),
     path("accounts/password-reset/sent/", views.password_reset_done, name="password_reset_done"),
     path(

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -21,6 +20,8 @@ from psops.accounts.forms import (
 )
 from psops.accounts.models import Invitation, OrganizationSettings, Role, User
 from psops.accounts.permissions import role_required
+from psops.accounts.sessions import sign_in_complete
+from psops.accounts.views_security import sign_in_start
 from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
@@ -35,6 +36,10 @@ class SignInView(auth_views.LoginView):
     form_class = SignInForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        # The password was right; a person with a second factor is asked for a code next.
+        return sign_in_start(self.request, user=form.get_user(), next_url=self.get_success_url())
 
 
 def locked_out(request, credentials, *args, **kwargs) -> HttpResponse:
@@ -209,7 +214,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            sign_in_complete(
+                request, user=user, backend="django.contrib.auth.backends.ModelBackend"
+            )
             messages.success(request, f"Welcome to {request.tenant.name}, {user.display_name}.")  # type: ignore[attr-defined]  # django-tenants'
             return redirect(reverse("home"))
     return render_page(

@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django_tenants.utils import schema_context, schema_exists
 
+from psops.accounts.emails import email_normalize
 from psops.accounts.models import User
 from psops.tenancy.models import PUBLIC_SLUG, Domain, Organization, slug_validator
 from psops.tenancy.template import (
@@ -99,7 +100,7 @@ def organization_create(
     Without ``admin_password`` the admin gets an unusable password and signs in
     through a set-password link (see ``psops.accounts.services``).
     """
-    name, slug, admin_email = name.strip(), slug.strip(), admin_email.strip().lower()
+    name, slug, admin_email = name.strip(), slug.strip(), email_normalize(admin_email)
     organization_validate(name=name, slug=slug, admin_email=admin_email)
     template_check()
 

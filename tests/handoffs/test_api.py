@@ -606,3 +606,15 @@ def test_the_openapi_schema_lists_the_endpoints(tenant):
     }
     post_responses = schema["paths"]["/api/v1/handoffs"]["post"]["responses"]
     assert {"200", "201", "401", "409", "422"} <= set(post_responses)
+
+
+def test_stakeholder_emails_are_stored_in_one_spelling_so_a_case_change_changes_nothing(api):
+    post(api, deal())
+    shouting = deal()
+    shouting["stakeholders"][0]["email"] = "  DANA@Initech.TEST "
+
+    status, body = post(api, shouting)
+
+    assert status == 200
+    assert body["stakeholders"][0]["email"] == "dana@initech.test"
+    assert not HandoffEvent.objects.filter(kind=HandoffEvent.Kind.UPDATED_BY_API).exists()
