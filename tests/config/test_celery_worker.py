@@ -6,7 +6,6 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -15,17 +14,9 @@ from django_tenants.utils import schema_context
 
 from config.celery import app as celery_app
 from tests.config.worker_tasks import report_schema
+from tests.servers import database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    """The URL of the test database, so the worker process reads what this test committed."""
-    db = connection.settings_dict
-    credentials = f"{db['USER']}:{db['PASSWORD'] or ''}"
-    if db["HOST"].startswith("/"):  # Unix socket of the embedded server
-        return f"postgresql://{credentials}@/{db['NAME']}?host={quote(db['HOST'])}"
-    return f"postgresql://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
