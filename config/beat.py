@@ -16,6 +16,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "psops.accounts.tasks.clear_expired_sign_in_records",
         "schedule": timedelta(hours=24),
     },
+    "forget-form-tokens": {
+        "task": "psops.submissions.purge",
+        "schedule": timedelta(hours=24),
+    },
     "kpi-snapshots": {"task": "health.tasks_kpis.snapshot_kpis", "schedule": timedelta(hours=24)},
     "pulse-publish": {"task": "health.tasks_pulse.pulse_publish", "schedule": timedelta(hours=1)},
     # Monday morning, in each organization; idempotent per ISO week.

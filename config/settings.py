@@ -89,6 +89,7 @@ TENANT_APPS = [
     "django_otp.plugins.otp_static",
     "psops.accounts",
     "psops.outbox",
+    "psops.submissions",
     "engagements",
     "handoffs",
     "health",
@@ -153,7 +154,11 @@ TEMPLATES = [
                     ],
                 )
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                # {% submission_token %}: creating forms count once (psops.submissions).
+                "psops.submissions.templatetags.submissions",
+            ],
         },
     }
 ]

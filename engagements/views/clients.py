@@ -11,6 +11,7 @@ from engagements.forms import ClientForm, StakeholderForm
 from engagements.models import Client, Stakeholder
 from engagements.views.common import EDIT_ROLES, PER_PAGE
 from psops.accounts.permissions import role_required
+from psops.submissions.guard import submitted_once
 from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_page
 
@@ -30,6 +31,7 @@ def client_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def client_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -109,6 +111,7 @@ def _stakeholder_form_page(
 
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def stakeholder_create(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=client_id)
     return _stakeholder_form_page(request, client=client, stakeholder=Stakeholder(client=client))

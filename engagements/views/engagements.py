@@ -13,6 +13,7 @@ from engagements.models import Client, Engagement
 from engagements.panels import engagement_panels
 from engagements.views.common import EDIT_ROLES, PER_PAGE, READ_ROLES
 from psops.accounts.permissions import role_required
+from psops.submissions.guard import submitted_once
 from psops.ui.forms import form_errors_from, int_or_none
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
@@ -70,6 +71,7 @@ def engagement_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def engagement_create(request: HtmxHttpRequest) -> HttpResponse:
     initial = {"client": int_or_none(request.GET.get("client")), "lead": request.user.pk}
     form = EngagementForm(request.POST or None, initial=initial)
@@ -186,6 +188,7 @@ def engagement_reset(request: HtmxHttpRequest, engagement_id: int) -> HttpRespon
 
 @require_http_methods(["POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def engagement_note_add(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)
     form = NoteForm(request.POST)
@@ -219,6 +222,7 @@ def engagement_note_add(request: HtmxHttpRequest, engagement_id: int) -> HttpRes
 
 @require_http_methods(["POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def pain_point_quick_log(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     """The engagement page's inline form: log a pain point without leaving the page."""
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)

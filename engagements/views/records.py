@@ -23,6 +23,7 @@ from engagements.models import FollowUp
 from engagements.services import EscalationCheck
 from engagements.views.common import EDIT_ROLES, PER_PAGE, READ_ROLES
 from psops.accounts.permissions import role_required
+from psops.submissions.guard import submitted_once
 from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
@@ -54,6 +55,7 @@ def _split_m2m(form: BaseForm, *names: str) -> tuple[dict, dict]:
 
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def pain_point_create(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)
     form = PainPointForm(request.POST or None, engagement=engagement)
@@ -123,6 +125,7 @@ def pain_point_edit(request: HtmxHttpRequest, pain_point_id: int) -> HttpRespons
 
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def recommendation_create(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)
     initial = {"pain_point": request.GET.get("pain_point")}
@@ -213,6 +216,7 @@ def recommendation_decide(request: HtmxHttpRequest, recommendation_id: int) -> H
 
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def followup_create(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)
     form = FollowUpForm(
@@ -313,6 +317,7 @@ def followups_mine(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required(*EDIT_ROLES)
+@submitted_once
 def escalation_create(request: HtmxHttpRequest, engagement_id: int) -> HttpResponse:
     engagement = selectors.engagement_get(user=request.user, engagement_id=engagement_id)
     form = EscalationForm(request.POST or None, engagement=engagement)

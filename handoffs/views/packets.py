@@ -21,6 +21,7 @@ from handoffs.forms import (
 from handoffs.models import CHECKLIST, HandoffEvent, HandoffPacket
 from psops.accounts.models import Role, User
 from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
+from psops.submissions.guard import submitted_once
 
 PER_PAGE = 25
 
@@ -130,6 +131,7 @@ def _packet_form_render(request, packet, form, stakeholders, items, *, status: i
 
 @require_http_methods(["GET", "POST"])
 @role_required(Role.SALES)
+@submitted_once
 def packet_create(request: HtmxHttpRequest) -> HttpResponse:
     return _packet_form_page(request, packet=None)
 
@@ -234,6 +236,7 @@ def packet_review(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @role_required(*ALL_ROLES)
+@submitted_once
 def packet_comment(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
     packet = selectors.packet_get(user=request.user, packet_id=packet_id)
     form = CommentForm(request.POST)

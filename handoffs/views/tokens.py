@@ -18,6 +18,7 @@ from handoffs.forms import ApiTokenForm
 from handoffs.models import ApiToken
 from psops.accounts.models import Role
 from psops.accounts.permissions import role_required
+from psops.submissions.guard import submitted_once
 
 
 def _api_urls(request: HttpRequest) -> dict:
@@ -41,6 +42,7 @@ def api_token_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["POST"])
 @role_required(Role.ADMIN)
+@submitted_once
 def api_token_create(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST)
     if form.is_valid():

@@ -22,6 +22,7 @@ from health.pulse.selectors import pulse_dashboard_summary
 from health.risks.selectors import open_risks_for_dashboard
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, role_required, user_has_role
+from psops.submissions.guard import submitted_once
 from psops.ui.charts import Bar, horizontal_bars_svg
 from psops.ui.forms import form_errors_from, int_or_none
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
@@ -119,6 +120,7 @@ def sales_home(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["POST"])
 @role_required(*SERVICES_ROLES)
+@submitted_once
 def home_quick_log(request: HtmxHttpRequest) -> HttpResponse:
     """The consultant home's quick pain-point log: pick the engagement, describe, done."""
     form = QuickPainPointForm(request.POST)

@@ -11,6 +11,7 @@ STABLE_TASK_NAMES = {
     "psops.tasks.send_email",
     "psops.outbox.deliver",
     "psops.outbox.sweep",
+    "psops.submissions.purge",
     "psops.accounts.tasks.clear_expired_sign_in_records",
     "health.tasks_kpis.snapshot_kpis",
     "health.tasks_pulse.pulse_publish",

@@ -15,6 +15,7 @@ from health.checkins.forms import OneOnOneCreateForm, PrivateNoteForm, SharedNot
 from health.checkins.one_on_ones import Relation
 from health.models import OneOnOne, OneOnOnePrivateNote
 from psops.accounts.permissions import ALL_ROLES, role_required
+from psops.submissions.guard import submitted_once
 from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
@@ -52,6 +53,7 @@ def one_on_one_list(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @role_required(*ALL_ROLES)
+@submitted_once
 def one_on_one_create(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = OneOnOneCreateForm(
