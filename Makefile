@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates format stop status bench clean
+.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status bench bench-load clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "PS Ops needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
@@ -42,7 +42,7 @@ $(AXE): package.json package-lock.json
 	@touch $(AXE)
 
 # Everything that holds the code's shape; .pre-commit-config.yaml runs the same targets.
-lint: lint-ruff lint-types lint-imports lint-templates
+lint: lint-ruff lint-types lint-imports lint-templates check-deploy
 
 lint-ruff: install
 	$(BIN)/ruff check .
@@ -62,6 +62,14 @@ lint-imports: install
 lint-templates: install
 	$(BIN)/djlint --lint templates engagements/templates handoffs/templates health/templates
 
+# Django's deployment checks with production settings (https, no DEBUG, a real
+# secret); any warning fails. Nothing is connected to.
+DEPLOY_ENV := DEBUG=false DATABASE_URL=postgres://deploy-check/psops REDIS_URL=redis://deploy-check \
+	SECRET_KEY=deploy-check-0123456789abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMNOP \
+	PSOPS_BASE_DOMAIN=psops.example.com PSOPS_EMBEDDED_SERVERS=false
+check-deploy: install
+	$(DEPLOY_ENV) $(BIN)/python manage.py check --deploy --fail-level WARNING
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
@@ -74,6 +82,10 @@ status: install
 
 bench: install
 	$(BIN)/python -m bench.provisioning
+
+# 50 signed-in people for 60 s against the make-run web server, loopback only.
+bench-load: install
+	$(BIN)/python -m bench.load
 
 clean: stop
 	rm -rf .data $(VENV) node_modules artifacts

@@ -11,6 +11,7 @@ PostgreSQL and Redis servers first and pass their URLs in the environment, with
 from datetime import timedelta
 from pathlib import Path
 
+import csp.constants as csp
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -109,13 +110,19 @@ TENANT_LIMIT_SET_CALLS = True
 
 AUTH_USER_MODEL = "accounts.User"
 # Email is unique without regard to case (a functional unique constraint on
-# Lower(email)) and looked up with iexact, which this check cannot see.
-SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+# Lower(email)) and looked up with iexact, which this check cannot see. HSTS preload
+# (security.W021) is left to the operator: see SECURE_HSTS_PRELOAD.
+SILENCED_SYSTEM_CHECKS = ["auth.W004", "security.W021"]
 
 MIDDLEWARE = [
     "psops.healthz.HealthCheckMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before anything reads the body (sessions, CSRF, the view).
+    "psops.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,8 +133,8 @@ MIDDLEWARE = [
     # After messages, so that a timed-out session can say why it ended.
     "psops.accounts.sessions.SessionIdleTimeoutMiddleware",
     "psops.accounts.second_factor.SecondFactorEnrolmentMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "psops.security.PrivatePagesNoStoreMiddleware",
     # Last, as django-axes requires, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
@@ -232,6 +239,57 @@ SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG and not USES_EMBED
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The largest request body accepted (the 10 MB SOW and its form); larger ones are
+# refused with 413 before being read (psops.security). Set the proxy's limit to match.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=12 * 1024 * 1024)
+
+# --- Browser protections -----------------------------------------------------------------
+# Served over https (PSOPS_URL_SCHEME): plain http is redirected and browsers are told
+# to use https only (HSTS, tenant subdomains included). /healthz answers before the
+# redirect (psops.healthz), so a load balancer may probe over http.
+_HTTPS_DEPLOYMENT = PSOPS_URL_SCHEME == "https" and not DEBUG
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS_DEPLOYMENT)
+SECURE_HSTS_SECONDS = env.int(
+    "SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS_DEPLOYMENT else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Preloading commits the whole base domain to https in every browser for months: the
+# operator's decision (SECURE_HSTS_PRELOAD=true), so its deploy check is silenced below.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Every script and stylesheet is a static file: no inline script, style or eval
+# anywhere (htmx's indicator styles and hx-on are switched off in _base.html).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.NONE],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "object-src": [csp.NONE],
+        "manifest-src": [csp.SELF],
+    },
+}
+# No page uses the camera, the microphone, the location or payments.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
 USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=False)
 
 AUTHENTICATION_BACKENDS = [

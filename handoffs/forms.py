@@ -4,6 +4,7 @@ from django.forms import inlineformset_factory
 
 from engagements.models import Client
 from engagements.selectors import lead_choices
+from handoffs import documents
 from handoffs.models import (
     CHECKLIST,
     SURPRISE_VERDICTS,
@@ -17,20 +18,18 @@ from psops.accounts.models import Role, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SOW_MAX_BYTES = 10 * 1024 * 1024
-# Extension -> the bytes such a file starts with (DOCX is a ZIP container).
-SOW_SIGNATURES = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
+# Extension -> what checks that the file is such a document (handoffs.documents).
+SOW_FORMATS = {".pdf": documents.is_pdf, ".docx": documents.is_docx}
 
 
 def validate_sow(upload) -> None:
     name = upload.name.lower()
-    extension = next((ext for ext in SOW_SIGNATURES if name.endswith(ext)), None)
+    extension = next((ext for ext in SOW_FORMATS if name.endswith(ext)), None)
     if extension is None:
         raise ValidationError("Attach the SOW as a PDF or DOCX file.")
     if upload.size > SOW_MAX_BYTES:
         raise ValidationError(f"The SOW is {upload.size / 1024 / 1024:.1f} MB; the limit is 10 MB.")
-    head = upload.read(len(SOW_SIGNATURES[extension]))
-    upload.seek(0)
-    if head != SOW_SIGNATURES[extension]:
+    if not SOW_FORMATS[extension](upload):
         raise ValidationError(f"This file is not a valid {extension[1:].upper()} document.")
 
 

@@ -4,10 +4,14 @@ Uploads land under the tenant's own folder in MEDIA_ROOT and are served only thr
 ``/handoffs/<id>/sow/``, to the people who may see the packet.
 """
 
+import io
+import zipfile
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from pypdf import PdfWriter
 
 from handoffs.forms import SOW_MAX_BYTES
 from handoffs.models import HandoffPacket
@@ -18,8 +22,38 @@ from tests.handoffs.pages import form_values
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-DOCX = b"PK\x03\x04" + b"\x00" * 64
+
+def pdf_bytes(version: str = "1.7") -> bytes:
+    """A real one-page PDF."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.pdf_header = f"%PDF-{version}"
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def zip_bytes(files: dict[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+WORD_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+PDF = pdf_bytes()
+DOCX = zip_bytes({"[Content_Types].xml": WORD_TYPES, "word/document.xml": "<w:document/>"})
+# What passed when only the first bytes were looked at.
+PDF_HEADER_ONLY = b"%PDF-1.7\n<html><script>alert(1)</script></html>"
+ZIP_NOT_WORD = zip_bytes({"notes.txt": "Scope: everything"})
+WORD_TYPES_WITHOUT_DOCUMENT = zip_bytes({"[Content_Types].xml": WORD_TYPES})
 
 
 @pytest.fixture
@@ -89,9 +123,21 @@ class TestUploading:
             ("sow.pdf.exe", PDF, "Attach the SOW as a PDF or DOCX file."),
             ("sow.pdf", b"<html>not a pdf</html>", "This file is not a valid PDF document."),
             ("sow.docx", PDF, "This file is not a valid DOCX document."),
+            ("sow.pdf", PDF_HEADER_ONLY, "This file is not a valid PDF document."),
+            ("sow.docx", ZIP_NOT_WORD, "This file is not a valid DOCX document."),
+            ("sow.docx", WORD_TYPES_WITHOUT_DOCUMENT, "This file is not a valid DOCX document."),
             ("sow.pdf", PDF + b"\0" * SOW_MAX_BYTES, "MB; the limit is 10 MB."),
         ],
-        ids=["text", "wrong-extension", "fake-pdf", "pdf-named-docx", "too-big"],
+        ids=[
+            "text",
+            "wrong-extension",
+            "fake-pdf",
+            "pdf-named-docx",
+            "pdf-header-only",
+            "zip-not-word",
+            "word-types-without-document",
+            "too-big",
+        ],
     )
     def test_anything_else_is_a_field_error_and_nothing_is_stored(
         self, sales, client_for, media_root, name, content, complaint
@@ -119,7 +165,7 @@ class TestUploading:
     def test_a_new_upload_replaces_the_download(self, sales, client_for, packet_with_sow):
         HandoffPacket.objects.filter(pk=packet_with_sow.pk).update(status="changes_requested")
         browser = client_for(sales)
-        new_pdf = PDF.replace(b"1.7", b"2.0")
+        new_pdf = pdf_bytes("2.0")
 
         assert edit_with_sow(browser, packet_with_sow, upload("v4.pdf", new_pdf)).status_code == 302
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessLog
 from django.urls import reverse
 from django.utils import timezone
 
@@ -159,6 +160,7 @@ def committed(tenant):
 
     def remove():
         Submission.objects.filter(user=lead).delete()
+        AccessLog.objects.filter(username=lead.email).delete()  # signing in is logged
         record = Engagement.objects.get(pk=engagement.pk)
         PainPoint.objects.filter(engagement=record).delete()
         client = record.client
