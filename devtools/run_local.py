@@ -27,7 +27,7 @@ WEB_WORKERS = 2
 WEB_THREADS = 4
 
 
-def web_command(port: str) -> list[str]:
+def web_command(port: str, *, bind: str = "0.0.0.0", reload: bool = True) -> list[str]:  # noqa: S104
     """The web server of ``make run``: gunicorn with threads, reloading on code changes."""
     return [
         PYTHON,
@@ -35,16 +35,14 @@ def web_command(port: str) -> list[str]:
         "gunicorn",
         "config.wsgi",
         "--bind",
-        f"0.0.0.0:{port}",
+        f"{bind}:{port}",
         "--workers",
         str(WEB_WORKERS),
         "--threads",
         str(WEB_THREADS),
-        "--reload",
+        *(["--reload", "--access-logfile", "-"] if reload else []),
         "--graceful-timeout",
         "5",
-        "--access-logfile",
-        "-",
     ]
 
 
