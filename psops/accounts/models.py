@@ -113,21 +113,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]
 
-    # Tenant admins administer their organization in the Django admin too;
-    # operators (public schema) are superusers.
+    # Only operators (superusers in the public schema) use the Django admin, which is
+    # served on the public host alone. A tenant admin is not staff: their role is
+    # exercised through the app's own pages, whose services keep its rules.
     @property
     def is_staff(self) -> bool:
-        return self.is_active and (self.is_superuser or self.role == Role.ADMIN)
-
-    def has_perm(self, perm: str, obj: object = None) -> bool:
-        if self.is_active and self.role == Role.ADMIN:
-            return True
-        return super().has_perm(perm, obj)
-
-    def has_module_perms(self, app_label: str) -> bool:
-        if self.is_active and self.role == Role.ADMIN:
-            return True
-        return super().has_module_perms(app_label)
+        return self.is_active and self.is_superuser
 
 
 class Invitation(models.Model):
