@@ -5,6 +5,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from psops.accounts.emails import email_normalize
 from psops.accounts.models import OrganizationSettings, Role, User, time_zone_choices
 from psops.mail import email_send_after_commit
+from psops.tenancy.services import organization_base_url
 
 
 class SignInForm(AuthenticationForm):
@@ -33,11 +34,14 @@ class QueuedPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
+        # The link's address comes from configuration, not from the request's Host
+        # header (which Django's view would use): a forged Host cannot redirect it.
+        base_url = organization_base_url()
         email_send_after_commit(
             to=[to_email],
             subject_template=subject_template_name,
             body_template=email_template_name,
-            context=context,
+            context=context | {"base_url": base_url, "domain": base_url.split("://", 1)[1]},
         )
 
     def get_users(self, email):

@@ -22,14 +22,11 @@ from psops.accounts.models import Invitation, OrganizationSettings, Role, User
 from psops.accounts.permissions import role_required
 from psops.accounts.sessions import sign_in_complete
 from psops.accounts.views_security import sign_in_start
+from psops.tenancy.services import organization_base_url
 from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 USERS_PER_PAGE = 25
-
-
-def _base_url(request: HttpRequest) -> str:
-    return f"{request.scheme}://{request.get_host()}"
 
 
 class SignInView(auth_views.LoginView):
@@ -115,7 +112,7 @@ def invitation_create(request: HtmxHttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
-                base_url=_base_url(request),
+                base_url=organization_base_url(),
             )
         except ValidationError as error:
             form_errors_from(form, error)
