@@ -166,6 +166,49 @@ class Invitation(models.Model):
         return self.is_pending and not self.is_expired
 
 
+class EmailChange(models.Model):
+    """A person's request to change their own email address.
+
+    It applies only once both addresses confirmed it: the new one (the person reads
+    it) and the old one (the account's owner agrees, so that a stolen session alone
+    cannot move the account to another mailbox), before ``expires_at``. Only hashes
+    of the two emailed tokens are stored. A new request cancels the open one.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    old_email = models.EmailField()
+    new_email = models.EmailField()
+    new_token_hash = models.CharField(max_length=64, unique=True)
+    old_token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    new_confirmed_at = models.DateTimeField(null=True, blank=True)
+    old_confirmed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(completed_at__isnull=True, cancelled_at__isnull=True),
+                name="accounts_emailchange_one_open_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Email change to {self.new_email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None and self.cancelled_at is None
+
+    @property
+    def is_usable(self) -> bool:
+        return self.is_open and timezone.now() < self.expires_at
+
+
 class OrganizationSettings(models.Model):
     """The tenant's own thresholds, set by its admins. One row per tenant schema.
 

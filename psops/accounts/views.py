@@ -13,6 +13,7 @@ from psops.accounts import services
 from psops.accounts.forms import (
     InvitationAcceptForm,
     InvitationForm,
+    NotifyingSetPasswordForm,
     OrganizationSettingsForm,
     QueuedPasswordResetForm,
     SignInForm,
@@ -65,6 +66,7 @@ password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="accounts/password_reset_done.html"
 )
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    form_class=NotifyingSetPasswordForm,
     template_name="accounts/password_reset_confirm.html",
     success_url=reverse_lazy("accounts:password_reset_complete"),
 )
