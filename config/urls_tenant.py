@@ -1,8 +1,6 @@
-"""URLs of every tenant host (<slug>.<base domain>)."""
+"""URLs of every tenant host (<slug>.<base domain>): the product, its API, no Django admin."""
 
-from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from handoffs.api import api
 
@@ -18,12 +16,8 @@ urlpatterns = [
     path("", include("health.pulse.urls")),
     path("", include("health.risks.urls")),
     path("api/v1/", api.urls),
-    # The admin's own sign-in form would skip the second factor and the throttle's
-    # normalised address: tenant admins sign in through the app's page.
-    path(
-        "admin/login/",
-        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
-        name="admin_login_redirect",
-    ),
-    path("admin/", admin.site.urls),
+    # No Django admin here: it edits rows past the services' rules (anyone's email
+    # address, then a password reset to it, is an account takeover) and deletes
+    # history. Everything an organization's admin does is in its own pages
+    # (Settings); the operators' admin is on the public host only.
 ]

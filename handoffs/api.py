@@ -42,6 +42,7 @@ from handoffs.models import (
 )
 from psops.accounts.emails import email_normalize
 from psops.accounts.models import User
+from psops.tenancy.services import organization_base_url
 
 MAX_PAGE_SIZE = 100
 
@@ -194,7 +195,12 @@ class PacketOut(Schema):
 
     @staticmethod
     def resolve_web_url(packet: HandoffPacket, context) -> str:
-        return context["request"].build_absolute_uri(packet.get_absolute_url())
+        # From configuration, like every link PS Ops hands out, not from the Host header;
+        # looked up once per request, not once per packet of a list.
+        request = context["request"]
+        if not hasattr(request, "psops_base_url"):
+            request.psops_base_url = organization_base_url()
+        return request.psops_base_url + packet.get_absolute_url()
 
     @staticmethod
     def resolve_stakeholders(packet: HandoffPacket) -> list[HandoffStakeholder]:

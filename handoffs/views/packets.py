@@ -22,6 +22,7 @@ from handoffs.models import CHECKLIST, HandoffEvent, HandoffPacket
 from psops.accounts.models import Role, User
 from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
 from psops.submissions.guard import submitted_once
+from psops.tenancy.services import organization_base_url
 
 PER_PAGE = 25
 
@@ -29,10 +30,6 @@ PER_PAGE = 25
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
     user: User  # every view here requires a signed-in user
-
-
-def _base_url(request) -> str:
-    return f"{request.scheme}://{request.get_host()}"
 
 
 @require_http_methods(["GET"])
@@ -178,7 +175,7 @@ def packet_detail(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
 def packet_submit(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
     packet = selectors.packet_get(user=request.user, packet_id=packet_id)
     try:
-        services.packet_submit(packet=packet, by=request.user, base_url=_base_url(request))
+        services.packet_submit(packet=packet, by=request.user, base_url=organization_base_url())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -210,7 +207,7 @@ def packet_review(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
         )
         try:
             services.packet_review(
-                packet=packet, by=request.user, review=review, base_url=_base_url(request)
+                packet=packet, by=request.user, review=review, base_url=organization_base_url()
             )
         except ValidationError as error:
             # Field errors, or one message for the whole review (another reviewer decided

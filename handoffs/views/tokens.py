@@ -19,12 +19,14 @@ from handoffs.models import ApiToken
 from psops.accounts.models import Role
 from psops.accounts.permissions import role_required
 from psops.submissions.guard import submitted_once
+from psops.tenancy.services import organization_base_url
 
 
 def _api_urls(request: HttpRequest) -> dict:
+    base_url = organization_base_url()
     return {
-        "api_base_url": request.build_absolute_uri(reverse("api:api-root")),
-        "api_schema_url": request.build_absolute_uri(reverse("api:openapi-json")),
+        "api_base_url": base_url + reverse("api:api-root"),
+        "api_schema_url": base_url + reverse("api:openapi-json"),
     }
 
 

@@ -1,10 +1,17 @@
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    SetPasswordForm,
+)
 
+from psops.accounts import services
 from psops.accounts.emails import email_normalize
 from psops.accounts.models import OrganizationSettings, Role, User, time_zone_choices
 from psops.mail import email_send_after_commit
+from psops.tenancy.services import organization_base_url
 
 
 class SignInForm(AuthenticationForm):
@@ -33,11 +40,14 @@ class QueuedPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
+        # The link's address comes from configuration, not from the request's Host
+        # header (which Django's view would use): a forged Host cannot redirect it.
+        base_url = organization_base_url()
         email_send_after_commit(
             to=[to_email],
             subject_template=subject_template_name,
             body_template=email_template_name,
-            context=context,
+            context=context | {"base_url": base_url, "domain": base_url.split("://", 1)[1]},
         )
 
     def get_users(self, email):
@@ -116,3 +126,34 @@ class OrganizationSettingsForm(forms.ModelForm):
             "stale_engagement_days",
             "second_factor_required",
         ]
+
+
+class NotifyingSetPasswordForm(SetPasswordForm):
+    """Django's set-password form (the reset link), saving through the accounts service,
+    which tells the person their password changed."""
+
+    def save(self, commit=True):
+        return services.user_password_set(
+            user=self.user, password=self.cleaned_data["new_password1"]
+        )
+
+
+class NotifyingPasswordChangeForm(PasswordChangeForm):
+    """Django's password change (old password, new one twice), saving through the service."""
+
+    def save(self, commit=True):
+        return services.user_password_set(
+            user=self.user, password=self.cleaned_data["new_password1"]
+        )
+
+
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(
+        label="New email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We email a link to the new address and one to your current address; "
+        "the change applies once both are followed.",
+    )
+
+    def clean_new_email(self) -> str:
+        return email_normalize(self.cleaned_data["new_email"])

@@ -113,21 +113,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def display_name(self) -> str:
         return self.full_name or self.email.split("@")[0]
 
-    # Tenant admins administer their organization in the Django admin too;
-    # operators (public schema) are superusers.
+    # Only operators (superusers in the public schema) use the Django admin, which is
+    # served on the public host alone. A tenant admin is not staff: their role is
+    # exercised through the app's own pages, whose services keep its rules.
     @property
     def is_staff(self) -> bool:
-        return self.is_active and (self.is_superuser or self.role == Role.ADMIN)
-
-    def has_perm(self, perm: str, obj: object = None) -> bool:
-        if self.is_active and self.role == Role.ADMIN:
-            return True
-        return super().has_perm(perm, obj)
-
-    def has_module_perms(self, app_label: str) -> bool:
-        if self.is_active and self.role == Role.ADMIN:
-            return True
-        return super().has_module_perms(app_label)
+        return self.is_active and self.is_superuser
 
 
 class Invitation(models.Model):
@@ -173,6 +164,49 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.is_pending and not self.is_expired
+
+
+class EmailChange(models.Model):
+    """A person's request to change their own email address.
+
+    It applies only once both addresses confirmed it: the new one (the person reads
+    it) and the old one (the account's owner agrees, so that a stolen session alone
+    cannot move the account to another mailbox), before ``expires_at``. Only hashes
+    of the two emailed tokens are stored. A new request cancels the open one.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="email_changes")
+    old_email = models.EmailField()
+    new_email = models.EmailField()
+    new_token_hash = models.CharField(max_length=64, unique=True)
+    old_token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    new_confirmed_at = models.DateTimeField(null=True, blank=True)
+    old_confirmed_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(completed_at__isnull=True, cancelled_at__isnull=True),
+                name="accounts_emailchange_one_open_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Email change to {self.new_email}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None and self.cancelled_at is None
+
+    @property
+    def is_usable(self) -> bool:
+        return self.is_open and timezone.now() < self.expires_at
 
 
 class OrganizationSettings(models.Model):

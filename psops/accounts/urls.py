@@ -11,6 +11,13 @@ urlpatterns = [
     path("account/confirm/", views_security.reauthenticate, name="reauthenticate"),
     path("account/security/", views_security.security, name="security"),
     path("account/password/", views_security.password_change, name="password_change"),
+    path("account/email/", views_security.email_change, name="email_change"),
+    path("account/email/cancel/", views_security.email_change_cancel, name="email_change_cancel"),
+    path(
+        "account/email/confirm/<str:token>/",
+        views_security.email_change_confirm,
+        name="email_change_confirm",
+    ),
     path(
         "account/security/two-factor/setup/",
         views_security.two_factor_setup,

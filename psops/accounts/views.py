@@ -13,6 +13,7 @@ from psops.accounts import services
 from psops.accounts.forms import (
     InvitationAcceptForm,
     InvitationForm,
+    NotifyingSetPasswordForm,
     OrganizationSettingsForm,
     QueuedPasswordResetForm,
     SignInForm,
@@ -22,14 +23,11 @@ from psops.accounts.models import Invitation, OrganizationSettings, Role, User
 from psops.accounts.permissions import role_required
 from psops.accounts.sessions import sign_in_complete
 from psops.accounts.views_security import sign_in_start
+from psops.tenancy.services import organization_base_url
 from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 
 USERS_PER_PAGE = 25
-
-
-def _base_url(request: HttpRequest) -> str:
-    return f"{request.scheme}://{request.get_host()}"
 
 
 class SignInView(auth_views.LoginView):
@@ -68,6 +66,7 @@ password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="accounts/password_reset_done.html"
 )
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    form_class=NotifyingSetPasswordForm,
     template_name="accounts/password_reset_confirm.html",
     success_url=reverse_lazy("accounts:password_reset_complete"),
 )
@@ -115,7 +114,7 @@ def invitation_create(request: HtmxHttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 invited_by=request.user,
-                base_url=_base_url(request),
+                base_url=organization_base_url(),
             )
         except ValidationError as error:
             form_errors_from(form, error)

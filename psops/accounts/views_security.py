@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
@@ -17,10 +18,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from psops.accounts import second_factor
+from psops.accounts import second_factor, services
+from psops.accounts.forms import EmailChangeForm, NotifyingPasswordChangeForm
 from psops.accounts.forms_security import CodeForm, PasswordAndCodeForm, TotpConfirmForm
 from psops.accounts.models import User
 from psops.accounts.sessions import reauth_required, session_mark_verified, sign_in_complete
+from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_page
 
 PENDING_KEY = "psops_pending_sign_in"
@@ -136,7 +139,76 @@ def security(request: HtmxHttpRequest) -> HttpResponse:
             "device": device,
             "recovery_codes_left": recovery.token_set.count() if recovery else 0,
             "required": second_factor.second_factor_required(user=request.user),
+            "email_change": services.email_change_open(user=request.user),
         },
+    )
+
+
+@never_cache
+@login_required
+@reauth_required
+@require_http_methods(["GET", "POST"])
+def email_change(request: HtmxHttpRequest) -> HttpResponse:
+    """Change one's own email address: confirmed from the new address and the old one."""
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.email_change_request(
+                user=request.user, new_email=form.cleaned_data["new_email"]
+            )
+        except ValidationError as error:
+            form_errors_from(form, error)
+        else:
+            messages.success(
+                request,
+                f"We sent a confirmation link to {change.new_email} and one to "
+                f"{change.old_email}. Your address changes once both are followed, within "
+                f"{services.EMAIL_CHANGE_VALID_HOURS} hours.",
+            )
+            return redirect("accounts:security")
+    return render_page(
+        request,
+        "accounts/email_change.html",
+        {"form": form, "valid_hours": services.EMAIL_CHANGE_VALID_HOURS},
+        invalid=request.method == "POST",
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def email_change_cancel(request: HttpRequest) -> HttpResponse:
+    if services.email_change_cancel(user=request.user):  # type: ignore[arg-type]  # signed in
+        messages.success(request, "Email change cancelled; your address stays as it is.")
+    return redirect("accounts:security")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def email_change_confirm(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """Follow a link of an email change (either address's): a button confirms it.
+
+    The link alone proves the mailbox; the button keeps mail scanners that open
+    links from confirming on the person's behalf.
+    """
+    change = services.email_change_find(token=token)
+    if change is None or not change.is_usable:
+        return render_page(request, "accounts/email_change_invalid.html", {}, status=404)
+    side = services.email_change_side(change=change, token=token)
+    error_message = ""
+    if request.method == "POST":
+        try:
+            change = services.email_change_confirm(token=token)
+        except ValidationError as error:
+            error_message = " ".join(error.messages)
+        else:
+            return render_page(
+                request, "accounts/email_change_confirmed.html", {"change": change, "side": side}
+            )
+    return render_page(
+        request,
+        "accounts/email_change_confirm.html",
+        {"change": change, "side": side, "error_message": error_message},
+        invalid=bool(error_message),
     )
 
 
@@ -197,6 +269,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Django's password change (current password, new one twice, validators), which keeps
     this session signed in and ends every other."""
 
+    form_class = NotifyingPasswordChangeForm
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:security")
 

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django_tenants.utils import get_public_schema_name
 
@@ -35,41 +35,6 @@ class PublicOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Dropping a tenant's schema is not a click in the admin.
         return False
-
-
-def _on_a_tenant_host() -> bool:
-    return connection.schema_name != get_public_schema_name()  # type: ignore[attr-defined]  # django-tenants'
-
-
-class TenantOnlyAdmin(admin.ModelAdmin):
-    """Tables in each organization's schema: shown on the organization's host only.
-
-    The mirror of ``PublicOnlyAdmin``. The public schema has none of the tenant apps'
-    tables (or, for the people tables, only the operators'), so on the public host
-    these pages are refused instead of failing with "relation does not exist".
-    """
-
-    def has_module_permission(self, request):
-        return _on_a_tenant_host() and super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _on_a_tenant_host() and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return _on_a_tenant_host() and super().has_add_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _on_a_tenant_host() and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return _on_a_tenant_host() and super().has_delete_permission(request, obj)
-
-    def get_object(self, request, object_id, from_field=None):
-        # The change, delete and history pages look the object up before they ask
-        # for permission: refuse first, or the lookup fails on the missing table.
-        if not _on_a_tenant_host():
-            raise PermissionDenied
-        return super().get_object(request, object_id, from_field)
 
 
 class OrganizationCreateForm(forms.ModelForm):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
 from psops.accounts.emails import email_normalize
@@ -51,6 +51,25 @@ def tenant_domain_for(*, slug: str) -> str:
 def tenant_base_url(*, domain: str) -> str:
     port = f":{settings.PSOPS_PUBLIC_PORT}" if settings.PSOPS_PUBLIC_PORT else ""
     return f"{settings.PSOPS_URL_SCHEME}://{domain}{port}"
+
+
+def organization_base_url(*, schema_name: str | None = None) -> str:
+    """The address of an organization (the current schema's by default), from configuration.
+
+    Every emailed link starts with this: the organization's primary domain with the
+    configured scheme and port, never the request's ``Host`` header, which a client
+    chooses (a forged port or scheme would send a reset token to someone else's server).
+    """
+    schema_name = schema_name or connection.schema_name  # type: ignore[attr-defined]  # django-tenants'
+    organization = Organization.objects.filter(schema_name=schema_name).first()
+    if organization is None:
+        raise ValueError(f"No organization has the schema {schema_name!r}.")
+    domain = (
+        Domain.objects.filter(tenant=organization, is_primary=True)
+        .values_list("domain", flat=True)
+        .first()
+    ) or tenant_domain_for(slug=organization.slug)
+    return tenant_base_url(domain=domain)
 
 
 def organization_validate(*, name: str, slug: str, admin_email: str) -> None:

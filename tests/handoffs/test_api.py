@@ -131,7 +131,7 @@ def test_post_files_a_draft_as_the_tokens_user(api, sales):
     assert body["status"] == "draft"
     assert body["contract_value"] == "120000.00"
     assert body["filed_by"] == sales.email
-    assert body["web_url"] == f"http://acme.localhost/handoffs/{packet.pk}/"
+    assert body["web_url"] == f"http://acme.localhost:8000/handoffs/{packet.pk}/"
     assert body["missing_for_submission"] == []
 
 

@@ -50,7 +50,7 @@ def test_admin_sees_the_tokens_and_the_navigation_link(client_for, admin_user, s
     assert "Never" in page  # not used yet
     assert "Old Pipedrive" in page and "Revoked" in page
     assert raw not in page
-    assert "http://acme.localhost/api/v1/" in page
+    assert "http://acme.localhost:8000/api/v1/" in page
 
 
 def test_creating_a_token_shows_it_once_and_stores_only_its_hash(

@@ -180,7 +180,7 @@ class TestTheWholeFlow:
         assert len(mail) == 1
         assert mail[0].to == [leader.email]
         assert mail[0].subject == "Handoff to review: Northwind rollout"
-        assert f"http://acme.localhost/handoffs/{packet.pk}/" in mail[0].body
+        assert f"http://acme.localhost:8000/handoffs/{packet.pk}/" in mail[0].body
         assert "Northwind Freight" in mail[0].body
         # Submitted means frozen for sales.
         assert "Submit for review" not in response.content.decode()

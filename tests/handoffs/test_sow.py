@@ -174,64 +174,6 @@ class TestUploading:
         assert 'filename="v4.pdf"' in download["Content-Disposition"]
 
 
-class TestUploadingInTheDjangoAdmin:
-    """The admin's packet page checks an upload as the packet form does."""
-
-    @pytest.fixture
-    def admin_browser(self, client_for, admin_user):
-        return client_for(admin_user)
-
-    def admin_url(self, packet) -> str:
-        return f"/admin/handoffs/handoffpacket/{packet.pk}/change/"
-
-    @pytest.mark.parametrize(
-        ("name", "content", "complaint"),
-        [
-            ("sow.html", b"<script>alert(1)</script>", "Attach the SOW as a PDF or DOCX file."),
-            ("sow.pdf", b"<html>not a pdf</html>", "This file is not a valid PDF document."),
-            ("sow.pdf", PDF + b"\0" * SOW_MAX_BYTES, "MB; the limit is 10 MB."),
-        ],
-        ids=["html", "fake-pdf", "too-big"],
-    )
-    def test_anything_but_a_pdf_or_docx_is_refused_and_nothing_is_stored(
-        self, admin_browser, media_root, name, content, complaint
-    ):
-        packet = HandoffPacketFactory(goals="Before the upload.")
-        url = self.admin_url(packet)
-        data = form_values(admin_browser.get(url)) | {
-            "goals": "Changed.",
-            "sow": upload(name, content, "text/html"),
-        }
-
-        response = admin_browser.post(url, data)
-
-        assert response.status_code == 200  # the admin shows its form again
-        assert complaint in response.content.decode()
-        packet.refresh_from_db()
-        assert (packet.sow.name, packet.sow_filename, packet.goals) == (
-            "",
-            "",
-            "Before the upload.",
-        )
-        assert not media_root.exists() or not any(media_root.rglob("*.*"))
-
-    def test_a_pdf_is_stored_and_downloads_under_its_own_name(
-        self, admin_browser, client_for, sales, media_root
-    ):
-        packet = HandoffPacketFactory(filed_by=sales)
-        url = self.admin_url(packet)
-        data = form_values(admin_browser.get(url)) | {"sow": upload("Hooli SOW v4.pdf", PDF)}
-
-        response = admin_browser.post(url, data)
-
-        assert response.status_code == 302
-        packet.refresh_from_db()
-        assert packet.sow_filename == "Hooli SOW v4.pdf"
-        download = client_for(sales).get(f"/handoffs/{packet.pk}/sow/")
-        assert b"".join(download.streaming_content) == PDF
-        assert 'filename="Hooli SOW v4.pdf"' in download["Content-Disposition"]
-
-
 class TestDownloading:
     def assert_downloads(self, response):
         assert response.status_code == 200
@@ -302,18 +244,3 @@ class TestDownloading:
 
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/")
-
-
-def test_the_review_workflow_cannot_be_changed_in_the_django_admin(client_for, admin_user):
-    from handoffs.models import HandoffPacket
-    from tests.handoffs.factories import HandoffPacketFactory
-
-    packet = HandoffPacketFactory(submitted=True)
-    page = client_for(admin_user).get(f"/admin/handoffs/handoffpacket/{packet.pk}/change/")
-
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert 'name="status"' not in html
-    assert 'name="review_round"' not in html
-    assert 'name="engagement"' not in html
-    assert HandoffPacket.objects.get(pk=packet.pk).status == HandoffPacket.Status.SUBMITTED

@@ -66,7 +66,7 @@ class TestTheWholeFlow:
         assert email.to == ["nina@example.test"]
         assert email.subject == f"{admin_user.display_name} invited you to PS Ops"
         assert "as PS leader" in email.body
-        assert ACCEPT_LINK.search(email.body)["host"] == host_of(tenant)
+        assert ACCEPT_LINK.search(email.body)["host"] == f"{host_of(tenant)}:8000"
 
         visitor = TenantClient(host=host_of(tenant))
         page = visitor.get(path)

@@ -56,7 +56,7 @@ def test_a_known_address_gets_one_email_whose_link_sets_a_new_password(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == [consultant.email]
     assert mailoutbox[0].subject == "Choose a new PS Ops password"
-    assert RESET_LINK.search(mailoutbox[0].body)["host"] == host_of(tenant)
+    assert RESET_LINK.search(mailoutbox[0].body)["host"] == f"{host_of(tenant)}:8000"
 
     done = choose_password(anonymous_client, reset_path(mailoutbox[0]))
 
