@@ -18,30 +18,27 @@ import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, NinjaAPI, Schema, Status
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, field_validator
 
-from engagements.models import Client, Engagement, Stakeholder
+from engagements.models import Engagement, Stakeholder
 from handoffs import services
 from handoffs.models import (
     ApiToken,
     Currency,
-    HandoffEvent,
     HandoffItem,
     HandoffPacket,
     HandoffStakeholder,
     HandoffVerdict,
 )
 from psops.accounts.emails import email_normalize
-from psops.accounts.models import User
 
 MAX_PAGE_SIZE = 100
 
@@ -288,122 +285,16 @@ def handoff_detail(request: HttpRequest, packet_id: int) -> HandoffPacket:
 
 # Model field -> the API field the CRM sent it as.
 _API_FIELD_NAMES = {"client": "client_name", "new_client_name": "client_name"}
-_COMPARED_FIELDS = (
-    "crm_id",
-    "deal_name",
-    "client_id",
-    "new_client_name",
-    "contract_value",
-    "currency",
-    "signed_on",
-    "requested_start",
-    "engagement_kind",
-    "goals",
-    "success_criteria",
-    "discovery_notes",
-)
 
 
-def _state(packet: HandoffPacket, stakeholders, items) -> tuple:
-    return (
-        tuple(getattr(packet, name) for name in _COMPARED_FIELDS),
-        [(s.name, s.title, s.email, s.role) for s in stakeholders],
-        [(i.kind, i.description) for i in items],
-    )
-
-
-def _collect(errors: dict[str, list[str]], prefix: str, error: DjangoValidationError) -> None:
+def _api_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    """A service's refusal keyed by the API's field names, as the CRM sent them."""
+    if not hasattr(error, "error_dict"):
+        return {"__all__": error.messages}
+    errors: dict[str, list[str]] = {}
     for name, messages in error.message_dict.items():
-        errors.setdefault(prefix + _API_FIELD_NAMES.get(name, name), []).extend(messages)
-
-
-def packet_upsert_from_crm(
-    *, data: PacketIn, by: User, token: ApiToken
-) -> tuple[HandoffPacket, bool]:
-    """Create the CRM deal's packet, or update it while sales can still edit it.
-
-    Returns the packet and whether it was created. The stakeholders and items sent
-    replace the packet's own. Sending what is already stored changes nothing (no
-    history entry, no new item ids), so retries and repeated syncs are harmless.
-    Raises HttpError(409) once the packet is submitted or decided, and Django's
-    ValidationError (keyed by API field) for values the models refuse.
-    """
-    with transaction.atomic():
-        # Two requests for a new crm_id must not both create it: serialize per
-        # organization and CRM id for the rest of this transaction.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(hashtext(%s))",
-                [f"{connection.schema_name}:handoff-crm-id:{data.crm_id}"],
-            )
-        packet = HandoffPacket.objects.select_for_update().filter(crm_id=data.crm_id).first()
-        if packet is not None and not packet.is_editable:
-            raise HttpError(
-                409,
-                f"This deal's handoff packet is {packet.get_status_display().lower()} "
-                "and can no longer be changed from the CRM.",
-            )
-
-        client = Client.objects.filter(name__iexact=data.client_name).first()
-        fields = {
-            "crm_id": data.crm_id,
-            "deal_name": data.deal_name,
-            "client": client,
-            "new_client_name": "" if client else data.client_name,
-            "contract_value": data.contract_value,
-            "currency": data.currency,
-            "signed_on": data.signed_on,
-            "requested_start": data.requested_start,
-            "engagement_kind": data.engagement_kind,
-            "goals": data.goals,
-            "success_criteria": data.success_criteria,
-            "discovery_notes": data.discovery_notes,
-        }
-        stakeholders = [HandoffStakeholder(**person.model_dump()) for person in data.stakeholders]
-        items = [HandoffItem(**item.model_dump()) for item in data.items]
-
-        before = None
-        if packet is not None:
-            before = _state(packet, packet.stakeholders.all(), packet.items.all())
-        candidate = packet or HandoffPacket(filed_by=by)
-        for name, value in fields.items():
-            setattr(candidate, name, value)
-        if before is not None and before == _state(candidate, stakeholders, items):
-            return packet, False
-
-        errors: dict[str, list[str]] = {}
-        try:
-            candidate.full_clean()
-        except DjangoValidationError as error:
-            _collect(errors, "", error)
-        for prefix, rows in (("stakeholders", stakeholders), ("items", items)):
-            for index, row in enumerate(rows):
-                try:
-                    row.full_clean(exclude=["packet"])
-                except DjangoValidationError as error:
-                    _collect(errors, f"{prefix}.{index}.", error)
-        if errors:
-            raise DjangoValidationError(errors)
-
-        created = packet is None
-        if created:
-            packet = services.packet_create(by=by, **fields)
-        else:
-            packet.save()
-            packet.stakeholders.all().delete()
-            packet.items.all().delete()
-            HandoffEvent.objects.create(
-                packet=packet,
-                kind=HandoffEvent.Kind.UPDATED_BY_API,
-                round=packet.review_round,
-                actor=by,
-                note=f"Sent by the CRM integration “{token.name}”.",
-            )
-        for row in (*stakeholders, *items):
-            row.packet = packet
-        HandoffStakeholder.objects.bulk_create(stakeholders)
-        HandoffItem.objects.bulk_create(items)
-    return packet, created
+        errors.setdefault(_API_FIELD_NAMES.get(name, name), []).extend(messages)
+    return errors
 
 
 @api.post(
@@ -412,8 +303,14 @@ def packet_upsert_from_crm(
     summary="Create or update the draft packet of a CRM deal (idempotent by crm_id)",
 )
 def handoff_upsert(request: AuthenticatedRequest, payload: PacketIn) -> Status:
-    packet, created = packet_upsert_from_crm(
-        data=payload, by=request.auth.acts_as, token=request.auth
+    fields = payload.model_dump(exclude={"client_name", "stakeholders", "items"})
+    packet, created = services.packet_upsert_from_crm(
+        client_name=payload.client_name,
+        fields=fields,
+        stakeholders=[services.StakeholderRow(**s.model_dump()) for s in payload.stakeholders],
+        items=[services.ItemRow(**item.model_dump()) for item in payload.items],
+        by=request.auth.acts_as,
+        integration=request.auth.name,
     )
     return Status(201 if created else 200, _packets().get(pk=packet.pk))
 
@@ -453,9 +350,20 @@ def _invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpRespo
 
 @api.exception_handler(DjangoValidationError)
 def _refused_by_models(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
-    if hasattr(exc, "error_dict"):
-        return _validation_failed(request, exc.message_dict)
-    return _validation_failed(request, {"__all__": exc.messages})
+    return _validation_failed(request, _api_errors(exc))
+
+
+@api.exception_handler(services.PacketNotEditable)
+def _not_editable(request: HttpRequest, exc: services.PacketNotEditable) -> HttpResponse:
+    status = exc.packet.get_status_display().lower()
+    return api.create_response(
+        request,
+        {
+            "detail": f"This deal's handoff packet is {status} "
+            "and can no longer be changed from the CRM."
+        },
+        status=409,
+    )
 
 
 @api.exception_handler(AuthenticationError)

@@ -33,6 +33,26 @@ def sow_upload_to(packet: "HandoffPacket", filename: str) -> str:
     return f"handoffs/sow/{packet.pk or 'new'}-{os.urandom(8).hex()}{extension}"
 
 
+# What sales writes on a packet, in the web form or from the CRM: never the status,
+# round or submission times, which only the workflow services change.
+PACKET_FIELDS = (
+    "deal_name",
+    "crm_id",
+    "client",
+    "new_client_name",
+    "contract_value",
+    "currency",
+    "signed_on",
+    "requested_start",
+    "engagement_kind",
+    "goals",
+    "success_criteria",
+    "discovery_notes",
+)
+STAKEHOLDER_FIELDS = ("name", "title", "email", "role")
+ITEM_FIELDS = ("kind", "description")
+
+
 class HandoffPacket(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -297,6 +317,15 @@ class HandoffEvent(models.Model):
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        # Edits in the web form and from the CRM share one kind (stored as
+        # "updated_by_api", from before web edits were recorded); the note says
+        # where a change came from.
+        if self.kind == self.Kind.UPDATED_BY_API:
+            return "Updated"
         return self.get_kind_display()
 
 
