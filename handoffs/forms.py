@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 
 from engagements.models import Client
-from engagements.selectors import lead_choices
+from engagements.selectors import client_find_by_name, lead_choices
 from handoffs.models import (
     CHECKLIST,
     SURPRISE_VERDICTS,
@@ -93,7 +93,7 @@ class PacketForm(forms.ModelForm):
             self.add_error("new_client_name", "Either pick an existing client or name a new one.")
         elif not client and not new_name:
             self.add_error("new_client_name", "Pick the client, or name a new one.")
-        elif new_name and Client.objects.filter(name__iexact=new_name).exists():
+        elif new_name and client_find_by_name(name=new_name) is not None:
             self.add_error("new_client_name", "This client exists already: pick it above.")
         cleaned["new_client_name"] = new_name
         return cleaned

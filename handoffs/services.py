@@ -13,8 +13,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from engagements import services as engagement_services
-from engagements.models import Client, Engagement, FollowUp
+from engagements.models import Engagement, FollowUp
 from engagements.models import Stakeholder as ClientStakeholder
+from engagements.selectors import client_find_by_name
 from handoffs.models import (
     CHECKLIST,
     ITEM_FIELDS,
@@ -306,7 +307,7 @@ def packet_upsert_from_crm(
                 "SELECT pg_advisory_xact_lock(hashtext(%s))",
                 [f"{schema}:handoff-crm-id:{crm_id}"],
             )
-        client = Client.objects.filter(name__iexact=client_name).first()
+        client = client_find_by_name(name=client_name)
         fields = {**fields, "client": client, "new_client_name": "" if client else client_name}
         packet = HandoffPacket.objects.filter(crm_id=crm_id).first()
         if packet is None:
@@ -475,11 +476,7 @@ def packet_review(
 def _engagement_from_packet(*, packet: HandoffPacket, by: User, lead: User, verdicts) -> Engagement:
     client = packet.client
     if client is None:
-        client = Client.objects.filter(name__iexact=packet.new_client_name.strip()).first()
-        if client is None:
-            client = Client(name=packet.new_client_name.strip())
-            client.full_clean()
-            client.save()
+        client, _ = engagement_services.client_get_or_create(name=packet.new_client_name)
         packet.client = client
     start = packet.requested_start or timezone.localdate()
     engagement = engagement_services.engagement_create(
@@ -495,15 +492,13 @@ def _engagement_from_packet(*, packet: HandoffPacket, by: User, lead: User, verd
     )
     sponsor = None
     for person in packet.stakeholders.all():
-        stakeholder = ClientStakeholder.objects.filter(
-            client=client, name__iexact=person.name
-        ).first() or ClientStakeholder(client=client, name=person.name)
-        stakeholder.title = stakeholder.title or person.title
-        stakeholder.email = stakeholder.email or person.email
-        stakeholder.role = person.role
-        stakeholder.full_clean()
-        stakeholder.save()
-        stakeholder.engagements.add(engagement)
+        stakeholder = engagement_services.stakeholder_add_to_engagement(
+            engagement=engagement,
+            name=person.name,
+            title=person.title,
+            email=person.email,
+            role=person.role,
+        )
         if person.role == ClientStakeholder.Role.SPONSOR and sponsor is None:
             sponsor = stakeholder
     due = timezone.localdate() + timedelta(days=KICKOFF_DAYS)
