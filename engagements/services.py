@@ -28,8 +28,9 @@ from psops.accounts.models import User
 def activity_record(
     *, engagement: Engagement, kind: str, summary: str, actor: User | None, body: str = ""
 ) -> Activity:
+    summary_length = Activity._meta.get_field("summary").max_length
     return Activity.objects.create(
-        engagement=engagement, kind=kind, summary=summary[:300], body=body, actor=actor
+        engagement=engagement, kind=kind, summary=summary[:summary_length], body=body, actor=actor
     )
 
 

@@ -3,6 +3,8 @@ from django.contrib import admin
 
 from handoffs.forms import validate_sow
 from handoffs.models import (
+    ITEM_FIELDS,
+    STAKEHOLDER_FIELDS,
     ApiToken,
     HandoffComment,
     HandoffEvent,
@@ -12,16 +14,19 @@ from handoffs.models import (
     HandoffStakeholder,
     HandoffVerdict,
 )
+from handoffs.services import sow_filename
 from psops.tenancy.admin import TenantOnlyAdmin
 
 
 class ItemInline(admin.TabularInline):
     model = HandoffItem
+    fields = ITEM_FIELDS
     extra = 0
 
 
 class StakeholderInline(admin.TabularInline):
     model = HandoffStakeholder
+    fields = STAKEHOLDER_FIELDS
     extra = 0
 
 
@@ -62,7 +67,7 @@ class HandoffPacketAdmin(TenantOnlyAdmin):
         # The download is named after the uploaded file, as when sales attach it.
         if "sow" in form.changed_data:
             upload = form.cleaned_data.get("sow")
-            obj.sow_filename = upload.name[:255] if upload else ""
+            obj.sow_filename = sow_filename(upload) if upload else ""
         super().save_model(request, obj, form, change)
 
 

@@ -6,6 +6,10 @@ from engagements.models import Client
 from engagements.selectors import client_find_by_name, lead_choices
 from handoffs.models import (
     CHECKLIST,
+    ITEM_FIELDS,
+    PACKET_FIELDS,
+    SCORES,
+    STAKEHOLDER_FIELDS,
     SURPRISE_VERDICTS,
     HandoffItem,
     HandoffPacket,
@@ -16,7 +20,8 @@ from handoffs.models import (
 from psops.accounts.models import Role, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-SOW_MAX_BYTES = 10 * 1024 * 1024
+SOW_MAX_MB = 10
+SOW_MAX_BYTES = SOW_MAX_MB * 1024 * 1024
 # Extension -> the bytes such a file starts with (DOCX is a ZIP container).
 SOW_SIGNATURES = {".pdf": b"%PDF-", ".docx": b"PK\x03\x04"}
 
@@ -27,7 +32,9 @@ def validate_sow(upload) -> None:
     if extension is None:
         raise ValidationError("Attach the SOW as a PDF or DOCX file.")
     if upload.size > SOW_MAX_BYTES:
-        raise ValidationError(f"The SOW is {upload.size / 1024 / 1024:.1f} MB; the limit is 10 MB.")
+        raise ValidationError(
+            f"The SOW is {upload.size / 1024 / 1024:.1f} MB; the limit is {SOW_MAX_MB} MB."
+        )
     head = upload.read(len(SOW_SIGNATURES[extension]))
     upload.seek(0)
     if head != SOW_SIGNATURES[extension]:
@@ -37,21 +44,7 @@ def validate_sow(upload) -> None:
 class PacketForm(forms.ModelForm):
     class Meta:
         model = HandoffPacket
-        fields = [
-            "deal_name",
-            "crm_id",
-            "client",
-            "new_client_name",
-            "contract_value",
-            "currency",
-            "signed_on",
-            "requested_start",
-            "engagement_kind",
-            "goals",
-            "success_criteria",
-            "discovery_notes",
-            "sow",
-        ]
+        fields = [*PACKET_FIELDS, "sow"]
         widgets = {
             "signed_on": DATE_INPUT,
             "requested_start": DATE_INPUT,
@@ -65,7 +58,7 @@ class PacketForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.order_by("name")
         self.fields["client"].empty_label = "A new client (name below)"
-        self.fields["sow"].help_text = "PDF or DOCX, at most 10 MB."
+        self.fields["sow"].help_text = f"PDF or DOCX, at most {SOW_MAX_MB} MB."
 
     def clean_sow(self):
         upload = self.cleaned_data.get("sow")
@@ -102,14 +95,14 @@ class PacketForm(forms.ModelForm):
 StakeholderFormSet = inlineformset_factory(
     HandoffPacket,
     HandoffStakeholder,
-    fields=["name", "title", "email", "role"],
+    fields=list(STAKEHOLDER_FIELDS),
     extra=2,
     can_delete=True,
 )
 ItemFormSet = inlineformset_factory(
     HandoffPacket,
     HandoffItem,
-    fields=["kind", "description"],
+    fields=list(ITEM_FIELDS),
     extra=3,
     can_delete=True,
     widgets={"description": forms.Textarea(attrs={"rows": 2})},
@@ -149,7 +142,7 @@ class ReviewForm(forms.Form):
             self.fields[name] = forms.TypedChoiceField(
                 label=label,
                 coerce=int,
-                choices=[(0, "0 no"), (1, "1 partly"), (2, "2 yes")],
+                choices=[(score, f"{score} {say}") for score, say in SCORES.items()],
                 widget=forms.RadioSelect,
             )
 

@@ -191,7 +191,8 @@ class Verdict(models.TextChoices):
 
 SURPRISE_VERDICTS = (Verdict.NEEDS_CUSTOM_WORK, Verdict.NOT_POSSIBLE, Verdict.UNCLEAR)
 
-# The readiness checklist: each scored 0 (no), 1 (partly) or 2 (yes).
+# The readiness checklist, defined here only: the review's score fields, the review
+# form, the service's checks and every "points out of" are derived from it.
 CHECKLIST = [
     ("scope_clear", "Scope is clear"),
     ("stakeholders_identified", "Stakeholders identified"),
@@ -200,12 +201,16 @@ CHECKLIST = [
     ("custom_work_priced", "Custom work priced"),
     ("discovery_done", "Discovery done"),
 ]
-CHECKLIST_MAX = 2 * len(CHECKLIST)
+# What each checklist line can score.
+SCORES = {0: "no", 1: "partly", 2: "yes"}
+SCORE_MAX = max(SCORES)
+CHECKLIST_MAX = SCORE_MAX * len(CHECKLIST)
 
 
-def _score_field(label: str) -> models.PositiveSmallIntegerField:
+def _score_field(name: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
-        label, choices=[(0, "0 - no"), (1, "1 - partly"), (2, "2 - yes")]
+        dict(CHECKLIST)[name],
+        choices=[(score, f"{score} - {say}") for score, say in SCORES.items()],
     )
 
 
@@ -224,12 +229,12 @@ class HandoffReview(models.Model):
     )
     decision = models.CharField(max_length=20, choices=Decision.choices)
     comments = models.TextField(blank=True)
-    scope_clear = _score_field("Scope is clear")
-    stakeholders_identified = _score_field("Stakeholders identified")
-    success_measurable = _score_field("Success criteria measurable")
-    timeline_realistic = _score_field("Timeline realistic")
-    custom_work_priced = _score_field("Custom work priced")
-    discovery_done = _score_field("Discovery done")
+    scope_clear = _score_field("scope_clear")
+    stakeholders_identified = _score_field("stakeholders_identified")
+    success_measurable = _score_field("success_measurable")
+    timeline_realistic = _score_field("timeline_realistic")
+    custom_work_priced = _score_field("custom_work_priced")
+    discovery_done = _score_field("discovery_done")
     # When the packet this round reviewed was submitted: turnaround = created_at - this.
     submitted_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -242,7 +247,8 @@ class HandoffReview(models.Model):
             ),
             *[
                 models.CheckConstraint(
-                    condition=Q(**{f"{name}__lte": 2}), name=f"handoff_review_{name}_max_2"
+                    condition=Q(**{f"{name}__lte": SCORE_MAX}),
+                    name=f"handoff_review_{name}_max_{SCORE_MAX}",
                 )
                 for name, _ in CHECKLIST
             ],
@@ -250,6 +256,8 @@ class HandoffReview(models.Model):
 
     def __str__(self) -> str:
         return f"Round {self.round} of {self.packet_id}: {self.get_decision_display()}"
+
+    readiness_max = CHECKLIST_MAX  # what readiness_points is out of
 
     @property
     def readiness_points(self) -> int:
@@ -280,7 +288,7 @@ class HandoffVerdict(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(verdict="in_scope") | ~Q(note=""),
+                condition=Q(verdict=Verdict.IN_SCOPE) | ~Q(note=""),
                 name="handoff_verdict_surprise_has_note",
             )
         ]

@@ -20,6 +20,7 @@ from handoffs.models import (
     CHECKLIST,
     ITEM_FIELDS,
     PACKET_FIELDS,
+    SCORES,
     STAKEHOLDER_FIELDS,
     SURPRISE_VERDICTS,
     ApiToken,
@@ -103,6 +104,11 @@ class _Unchanged:
 
 SOW_UNCHANGED = _Unchanged()
 SowChange = File | None | _Unchanged
+
+
+def sow_filename(upload: File) -> str:
+    """The name the SOW is downloaded under: the uploaded file's, as long as it fits."""
+    return (upload.name or "")[: HandoffPacket._meta.get_field("sow_filename").max_length]
 
 
 def packet_lock_for_edit(*, packet: HandoffPacket) -> HandoffPacket:
@@ -217,7 +223,7 @@ def _packet_write(
     # After the first save, so that a new packet's SOW is stored under its id.
     if isinstance(sow, File):
         packet.sow = sow
-        packet.sow_filename = (sow.name or "")[:255]
+        packet.sow_filename = sow_filename(sow)
     elif sow is None:
         packet.sow = ""
         packet.sow_filename = ""
@@ -406,7 +412,7 @@ def packet_review(
                 "Explain the surprise: what is out of scope, impossible or unclear?"
             )
     for name, _label in CHECKLIST:
-        if review.scores.get(name) not in (0, 1, 2):
+        if review.scores.get(name) not in SCORES:
             errors.setdefault(name, []).append("Score 0, 1 or 2.")
     if review.decision not in HandoffReview.Decision.values:
         errors.setdefault("decision", []).append("Choose a decision.")

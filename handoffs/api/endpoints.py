@@ -4,7 +4,7 @@ Endpoints only translate: reads come from ``_packets()``, writes go through
 ``handoffs.services``, and refusals are turned into responses by ``errors``.
 """
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
@@ -12,7 +12,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from handoffs import services
 from handoffs.api.schemas import ERRORS, ErrorOut, PacketDetailOut, PacketIn, PacketOut
-from handoffs.models import ApiToken, HandoffItem, HandoffPacket, HandoffVerdict
+from handoffs.models import PACKET_FIELDS, ApiToken, HandoffItem, HandoffPacket, HandoffVerdict
+from handoffs.selectors import surprise_count
 
 MAX_PAGE_SIZE = 100
 
@@ -39,14 +40,7 @@ def _packets() -> QuerySet[HandoffPacket]:
     return (
         HandoffPacket.objects.select_related("client", "filed_by")
         .prefetch_related("stakeholders", Prefetch("items", queryset=items))
-        .annotate(
-            # Same count as the packet list page (handoffs.selectors.packet_list).
-            surprise_count=Count(
-                "reviews__verdicts__item",
-                filter=~Q(reviews__verdicts__verdict="in_scope"),
-                distinct=True,
-            )
-        )
+        .annotate(surprise_count=surprise_count())
         .order_by("-id")
     )
 
@@ -88,7 +82,8 @@ def handoff_detail(request: HttpRequest, packet_id: int) -> HandoffPacket:
     summary="Create or update the draft packet of a CRM deal (idempotent by crm_id)",
 )
 def handoff_upsert(request: AuthenticatedRequest, payload: PacketIn) -> Status:
-    fields = payload.model_dump(exclude={"client_name", "stakeholders", "items"})
+    # The client is matched by name in the service; every other field is the packet's own.
+    fields = payload.model_dump(include=set(PACKET_FIELDS))
     packet, created = services.packet_upsert_from_crm(
         client_name=payload.client_name,
         fields=fields,

@@ -196,7 +196,6 @@ def packet_detail(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
         else [],
         "comment_form": CommentForm(),
         "assign_form": AssignReviewerForm(initial={"reviewer": packet.assigned_reviewer_id}),
-        "checklist_labels": [label for _, label in CHECKLIST],
         "event_kinds": HandoffEvent.Kind,
     }
     return render(request, "handoffs/packet_detail.html", context)
