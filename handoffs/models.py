@@ -296,10 +296,6 @@ class HandoffVerdict(models.Model):
     def __str__(self) -> str:
         return f"{self.get_verdict_display()}: {self.item_description[:60]}"
 
-    @property
-    def is_surprise(self) -> bool:
-        return self.verdict in SURPRISE_VERDICTS
-
 
 class HandoffEvent(models.Model):
     """The packet's history: every submission and decision, round by round."""

@@ -7,7 +7,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from handoffs.models import HandoffPacket, HandoffReview, HandoffVerdict, Verdict
+from handoffs.models import HandoffPacket, HandoffVerdict, Verdict
 from psops.accounts.models import OrganizationSettings, Role, User
 from psops.accounts.permissions import user_has_role
 
@@ -104,7 +104,3 @@ def review_queue(*, today: date | None = None) -> list[QueueEntry]:
         age = business_days_between(submitted, today)
         entries.append(QueueEntry(packet=packet, age_business_days=age, overdue=age > sla))
     return entries
-
-
-def reviews_in_period(*, start: date, end: date) -> QuerySet[HandoffReview]:
-    return HandoffReview.objects.filter(created_at__date__gte=start, created_at__date__lte=end)

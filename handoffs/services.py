@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -383,7 +383,6 @@ class ReviewInput:
     verdicts: dict[int, tuple[str, str]]  # item id -> (verdict, note)
     comments: str = ""
     lead: User | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 @transaction.atomic
