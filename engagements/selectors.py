@@ -186,6 +186,11 @@ def client_list(*, query: str = "") -> QuerySet[Client]:
     ).order_by("name")
 
 
+def client_find_by_name(*, name: str) -> Client | None:
+    """The client of this name, regardless of case and surrounding spaces."""
+    return Client.objects.filter(name__iexact=name.strip()).first()
+
+
 def client_sections(*, client: Client) -> dict:
     return {
         "engagements": list(client.engagements.select_related("lead").order_by("status", "name")),

@@ -21,14 +21,16 @@ from engagements.models import (
     Recommendation,
     Stakeholder,
 )
+from engagements.selectors import client_find_by_name
 from psops.accounts.models import User
 
 
 def activity_record(
     *, engagement: Engagement, kind: str, summary: str, actor: User | None, body: str = ""
 ) -> Activity:
+    summary_length = Activity._meta.get_field("summary").max_length
     return Activity.objects.create(
-        engagement=engagement, kind=kind, summary=summary[:300], body=body, actor=actor
+        engagement=engagement, kind=kind, summary=summary[:summary_length], body=body, actor=actor
     )
 
 
@@ -53,6 +55,15 @@ def client_save(*, client: Client) -> Client:
     client.full_clean()
     client.save()
     return client
+
+
+def client_get_or_create(*, name: str) -> tuple[Client, bool]:
+    """The client of this name, regardless of case, or a new one; and whether it is new."""
+    name = name.strip()
+    client = client_find_by_name(name=name)
+    if client is not None:
+        return client, False
+    return client_save(client=Client(name=name)), True
 
 
 @transaction.atomic
@@ -167,6 +178,27 @@ def stakeholder_save(
         if foreign:
             raise ValidationError({"engagements": "Pick engagements of this client only."})
         stakeholder.engagements.set(engagements)
+    return stakeholder
+
+
+@transaction.atomic
+def stakeholder_add_to_engagement(
+    *, engagement: Engagement, name: str, title: str = "", email: str = "", role: str
+) -> Stakeholder:
+    """Put a person on the engagement: the client's stakeholder of that name, or a new one.
+
+    The name is matched regardless of case. A known stakeholder keeps the title and
+    email already recorded (only blanks are filled in) and takes the role given.
+    """
+    stakeholder = Stakeholder.objects.filter(
+        client=engagement.client, name__iexact=name
+    ).first() or Stakeholder(client=engagement.client, name=name)
+    stakeholder.title = stakeholder.title or title
+    stakeholder.email = stakeholder.email or email
+    stakeholder.role = role
+    stakeholder.full_clean()
+    stakeholder.save()
+    stakeholder.engagements.add(engagement)
     return stakeholder
 
 

@@ -9,32 +9,40 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from engagements.models import Client, Stakeholder
+from engagements.models import Stakeholder
+from engagements.selectors import client_find_by_name
 from handoffs import services
-from handoffs.models import CHECKLIST, HandoffItem, HandoffPacket, HandoffReview
+from handoffs.models import (
+    CHECKLIST,
+    SCORE_MAX,
+    HandoffItem,
+    HandoffPacket,
+    HandoffReview,
+    Verdict,
+)
 
 BASE_URL = "http://{slug}.localhost:8000"
-FULL_MARKS = dict.fromkeys((name for name, _ in CHECKLIST), 2)
+FULL_MARKS = dict.fromkeys((name for name, _ in CHECKLIST), SCORE_MAX)
 
 
 def _packet(*, by, deal_name, client_name, crm_id, value, items, stakeholders, **fields):
-    client = Client.objects.filter(name=client_name).first()
-    packet = services.packet_create(
+    client = client_find_by_name(name=client_name)
+    return services.packet_create(
         by=by,
         deal_name=deal_name,
         crm_id=crm_id,
         client=client,
         new_client_name="" if client else client_name,
         contract_value=Decimal(value),
+        items=[services.ItemRow(kind=kind, description=text) for kind, text in items],
+        stakeholders=[
+            services.StakeholderRow(
+                name=name, title=title, role=role, email=f"{name.split()[0].lower()}@example.com"
+            )
+            for name, title, role in stakeholders
+        ],
         **fields,
     )
-    for kind, description in items:
-        packet.items.create(kind=kind, description=description)
-    for name, title, role in stakeholders:
-        packet.stakeholders.create(
-            name=name, title=title, role=role, email=f"{name.split()[0].lower()}@example.com"
-        )
-    return packet
 
 
 def _review(
@@ -46,7 +54,7 @@ def _review(
         comments=comments,
         lead=lead,
         verdicts={
-            item.pk: verdicts.get(item.kind, ("in_scope", "")) for item in packet.items.all()
+            item.pk: verdicts.get(item.kind, (Verdict.IN_SCOPE, "")) for item in packet.items.all()
         },
     )
     return services.packet_review(packet=packet, by=reviewer, review=review, base_url=base_url)

@@ -3,10 +3,14 @@ from django.core.exceptions import ValidationError
 from django.forms import inlineformset_factory
 
 from engagements.models import Client
-from engagements.selectors import lead_choices
+from engagements.selectors import client_find_by_name, lead_choices
 from handoffs import documents
 from handoffs.models import (
     CHECKLIST,
+    ITEM_FIELDS,
+    PACKET_FIELDS,
+    SCORES,
+    STAKEHOLDER_FIELDS,
     SURPRISE_VERDICTS,
     HandoffItem,
     HandoffPacket,
@@ -17,7 +21,8 @@ from handoffs.models import (
 from psops.accounts.models import Role, User
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-SOW_MAX_BYTES = 10 * 1024 * 1024
+SOW_MAX_MB = 10
+SOW_MAX_BYTES = SOW_MAX_MB * 1024 * 1024
 # Extension -> what checks that the file is such a document (handoffs.documents).
 SOW_FORMATS = {".pdf": documents.is_pdf, ".docx": documents.is_docx}
 
@@ -28,7 +33,9 @@ def validate_sow(upload) -> None:
     if extension is None:
         raise ValidationError("Attach the SOW as a PDF or DOCX file.")
     if upload.size > SOW_MAX_BYTES:
-        raise ValidationError(f"The SOW is {upload.size / 1024 / 1024:.1f} MB; the limit is 10 MB.")
+        raise ValidationError(
+            f"The SOW is {upload.size / 1024 / 1024:.1f} MB; the limit is {SOW_MAX_MB} MB."
+        )
     if not SOW_FORMATS[extension](upload):
         raise ValidationError(f"This file is not a valid {extension[1:].upper()} document.")
 
@@ -36,21 +43,7 @@ def validate_sow(upload) -> None:
 class PacketForm(forms.ModelForm):
     class Meta:
         model = HandoffPacket
-        fields = [
-            "deal_name",
-            "crm_id",
-            "client",
-            "new_client_name",
-            "contract_value",
-            "currency",
-            "signed_on",
-            "requested_start",
-            "engagement_kind",
-            "goals",
-            "success_criteria",
-            "discovery_notes",
-            "sow",
-        ]
+        fields = [*PACKET_FIELDS, "sow"]
         widgets = {
             "signed_on": DATE_INPUT,
             "requested_start": DATE_INPUT,
@@ -64,7 +57,7 @@ class PacketForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.order_by("name")
         self.fields["client"].empty_label = "A new client (name below)"
-        self.fields["sow"].help_text = "PDF or DOCX, at most 10 MB."
+        self.fields["sow"].help_text = f"PDF or DOCX, at most {SOW_MAX_MB} MB."
 
     def clean_sow(self):
         upload = self.cleaned_data.get("sow")
@@ -92,7 +85,7 @@ class PacketForm(forms.ModelForm):
             self.add_error("new_client_name", "Either pick an existing client or name a new one.")
         elif not client and not new_name:
             self.add_error("new_client_name", "Pick the client, or name a new one.")
-        elif new_name and Client.objects.filter(name__iexact=new_name).exists():
+        elif new_name and client_find_by_name(name=new_name) is not None:
             self.add_error("new_client_name", "This client exists already: pick it above.")
         cleaned["new_client_name"] = new_name
         return cleaned
@@ -101,14 +94,14 @@ class PacketForm(forms.ModelForm):
 StakeholderFormSet = inlineformset_factory(
     HandoffPacket,
     HandoffStakeholder,
-    fields=["name", "title", "email", "role"],
+    fields=list(STAKEHOLDER_FIELDS),
     extra=2,
     can_delete=True,
 )
 ItemFormSet = inlineformset_factory(
     HandoffPacket,
     HandoffItem,
-    fields=["kind", "description"],
+    fields=list(ITEM_FIELDS),
     extra=3,
     can_delete=True,
     widgets={"description": forms.Textarea(attrs={"rows": 2})},
@@ -148,7 +141,7 @@ class ReviewForm(forms.Form):
             self.fields[name] = forms.TypedChoiceField(
                 label=label,
                 coerce=int,
-                choices=[(0, "0 no"), (1, "1 partly"), (2, "2 yes")],
+                choices=[(score, f"{score} {say}") for score, say in SCORES.items()],
                 widget=forms.RadioSelect,
             )
 

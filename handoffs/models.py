@@ -33,6 +33,26 @@ def sow_upload_to(packet: "HandoffPacket", filename: str) -> str:
     return f"handoffs/sow/{packet.pk or 'new'}-{os.urandom(8).hex()}{extension}"
 
 
+# What sales writes on a packet, in the web form or from the CRM: never the status,
+# round or submission times, which only the workflow services change.
+PACKET_FIELDS = (
+    "deal_name",
+    "crm_id",
+    "client",
+    "new_client_name",
+    "contract_value",
+    "currency",
+    "signed_on",
+    "requested_start",
+    "engagement_kind",
+    "goals",
+    "success_criteria",
+    "discovery_notes",
+)
+STAKEHOLDER_FIELDS = ("name", "title", "email", "role")
+ITEM_FIELDS = ("kind", "description")
+
+
 class HandoffPacket(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -171,7 +191,8 @@ class Verdict(models.TextChoices):
 
 SURPRISE_VERDICTS = (Verdict.NEEDS_CUSTOM_WORK, Verdict.NOT_POSSIBLE, Verdict.UNCLEAR)
 
-# The readiness checklist: each scored 0 (no), 1 (partly) or 2 (yes).
+# The readiness checklist, defined here only: the review's score fields, the review
+# form, the service's checks and every "points out of" are derived from it.
 CHECKLIST = [
     ("scope_clear", "Scope is clear"),
     ("stakeholders_identified", "Stakeholders identified"),
@@ -180,12 +201,16 @@ CHECKLIST = [
     ("custom_work_priced", "Custom work priced"),
     ("discovery_done", "Discovery done"),
 ]
-CHECKLIST_MAX = 2 * len(CHECKLIST)
+# What each checklist line can score.
+SCORES = {0: "no", 1: "partly", 2: "yes"}
+SCORE_MAX = max(SCORES)
+CHECKLIST_MAX = SCORE_MAX * len(CHECKLIST)
 
 
-def _score_field(label: str) -> models.PositiveSmallIntegerField:
+def _score_field(name: str) -> models.PositiveSmallIntegerField:
     return models.PositiveSmallIntegerField(
-        label, choices=[(0, "0 - no"), (1, "1 - partly"), (2, "2 - yes")]
+        dict(CHECKLIST)[name],
+        choices=[(score, f"{score} - {say}") for score, say in SCORES.items()],
     )
 
 
@@ -204,12 +229,12 @@ class HandoffReview(models.Model):
     )
     decision = models.CharField(max_length=20, choices=Decision.choices)
     comments = models.TextField(blank=True)
-    scope_clear = _score_field("Scope is clear")
-    stakeholders_identified = _score_field("Stakeholders identified")
-    success_measurable = _score_field("Success criteria measurable")
-    timeline_realistic = _score_field("Timeline realistic")
-    custom_work_priced = _score_field("Custom work priced")
-    discovery_done = _score_field("Discovery done")
+    scope_clear = _score_field("scope_clear")
+    stakeholders_identified = _score_field("stakeholders_identified")
+    success_measurable = _score_field("success_measurable")
+    timeline_realistic = _score_field("timeline_realistic")
+    custom_work_priced = _score_field("custom_work_priced")
+    discovery_done = _score_field("discovery_done")
     # When the packet this round reviewed was submitted: turnaround = created_at - this.
     submitted_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -222,7 +247,8 @@ class HandoffReview(models.Model):
             ),
             *[
                 models.CheckConstraint(
-                    condition=Q(**{f"{name}__lte": 2}), name=f"handoff_review_{name}_max_2"
+                    condition=Q(**{f"{name}__lte": SCORE_MAX}),
+                    name=f"handoff_review_{name}_max_{SCORE_MAX}",
                 )
                 for name, _ in CHECKLIST
             ],
@@ -230,6 +256,8 @@ class HandoffReview(models.Model):
 
     def __str__(self) -> str:
         return f"Round {self.round} of {self.packet_id}: {self.get_decision_display()}"
+
+    readiness_max = CHECKLIST_MAX  # what readiness_points is out of
 
     @property
     def readiness_points(self) -> int:
@@ -260,17 +288,13 @@ class HandoffVerdict(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(verdict="in_scope") | ~Q(note=""),
+                condition=Q(verdict=Verdict.IN_SCOPE) | ~Q(note=""),
                 name="handoff_verdict_surprise_has_note",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.get_verdict_display()}: {self.item_description[:60]}"
-
-    @property
-    def is_surprise(self) -> bool:
-        return self.verdict in SURPRISE_VERDICTS
 
 
 class HandoffEvent(models.Model):
@@ -297,6 +321,15 @@ class HandoffEvent(models.Model):
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        # Edits in the web form and from the CRM share one kind (stored as
+        # "updated_by_api", from before web edits were recorded); the note says
+        # where a change came from.
+        if self.kind == self.Kind.UPDATED_BY_API:
+            return "Updated"
         return self.get_kind_display()
 
 

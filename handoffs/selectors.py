@@ -7,9 +7,21 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from handoffs.models import HandoffPacket, HandoffReview, HandoffVerdict
+from handoffs.models import HandoffPacket, HandoffVerdict, Verdict
 from psops.accounts.models import OrganizationSettings, Role, User
 from psops.accounts.permissions import user_has_role
+
+
+def surprise_count() -> Count:
+    """A packet's surprises: its items judged anything but in scope, in any round.
+
+    The packet list and the CRM API show this same count.
+    """
+    return Count(
+        "reviews__verdicts__item",
+        filter=~Q(reviews__verdicts__verdict=Verdict.IN_SCOPE),
+        distinct=True,
+    )
 
 
 def packets_visible_to(user: User) -> QuerySet[HandoffPacket]:
@@ -30,12 +42,7 @@ def packet_list(*, user: User, status: str = "") -> QuerySet[HandoffPacket]:
     if status:
         packets = packets.filter(status=status)
     return packets.annotate(
-        item_count=Count("items", distinct=True),
-        surprise_count=Count(
-            "reviews__verdicts__item",
-            filter=~Q(reviews__verdicts__verdict="in_scope"),
-            distinct=True,
-        ),
+        item_count=Count("items", distinct=True), surprise_count=surprise_count()
     ).order_by("-updated_at", "-id")
 
 
@@ -97,7 +104,3 @@ def review_queue(*, today: date | None = None) -> list[QueueEntry]:
         age = business_days_between(submitted, today)
         entries.append(QueueEntry(packet=packet, age_business_days=age, overdue=age > sla))
     return entries
-
-
-def reviews_in_period(*, start: date, end: date) -> QuerySet[HandoffReview]:
-    return HandoffReview.objects.filter(created_at__date__gte=start, created_at__date__lte=end)

@@ -2,19 +2,26 @@
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.files import File
+from django.db import connection, transaction
 from django.utils import timezone
 
 from engagements import services as engagement_services
-from engagements.models import Client, Engagement, FollowUp
+from engagements.models import Engagement, FollowUp
 from engagements.models import Stakeholder as ClientStakeholder
+from engagements.selectors import client_find_by_name
 from handoffs.models import (
     CHECKLIST,
+    ITEM_FIELDS,
+    PACKET_FIELDS,
+    SCORES,
+    STAKEHOLDER_FIELDS,
     SURPRISE_VERDICTS,
     ApiToken,
     HandoffComment,
@@ -22,6 +29,7 @@ from handoffs.models import (
     HandoffItem,
     HandoffPacket,
     HandoffReview,
+    HandoffStakeholder,
     HandoffVerdict,
     Verdict,
 )
@@ -52,13 +60,274 @@ def _record(packet, kind, actor, note="") -> HandoffEvent:
     )
 
 
-@transaction.atomic
-def packet_create(*, by: User, **fields: Any) -> HandoffPacket:
-    packet = HandoffPacket(filed_by=by, **fields)
-    packet.full_clean()
+# --- Filing and editing -----------------------------------------------------------------
+#
+# Sales writes a packet from the web form and the CRM writes it through the API; both go
+# through packet_create / packet_update, so both are validated by the same rules, written
+# in one transaction and leave the same history.
+
+
+class PacketNotEditable(Exception):
+    """The packet was submitted or decided since it was loaded: it can no longer be changed.
+
+    Each caller words the refusal for its audience (the web form, the CRM's 409).
+    """
+
+    def __init__(self, packet: HandoffPacket) -> None:
+        self.packet = packet
+        super().__init__(f"This packet is {packet.get_status_display().lower()}.")
+
+
+@dataclass(frozen=True)
+class StakeholderRow:
+    """A stakeholder as written on the packet; ``id`` names an existing row to update."""
+
+    name: str
+    title: str = ""
+    email: str = ""
+    role: str = ClientStakeholder.Role.END_USER
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    """An item as written on the packet; ``id`` names an existing row to update."""
+
+    kind: str
+    description: str
+    id: int | None = None
+
+
+class _Unchanged:
+    """The SOW is left as it is (the default): distinct from None, which removes it."""
+
+
+SOW_UNCHANGED = _Unchanged()
+SowChange = File | None | _Unchanged
+
+
+def sow_filename(upload: File) -> str:
+    """The name the SOW is downloaded under: the uploaded file's, as long as it fits."""
+    return (upload.name or "")[: HandoffPacket._meta.get_field("sow_filename").max_length]
+
+
+def packet_lock_for_edit(*, packet: HandoffPacket) -> HandoffPacket:
+    """The packet as stored now, locked for this transaction; PacketNotEditable if it is not.
+
+    A submission or CRM update that committed since the caller loaded the packet is seen
+    (not overwritten), and one that comes later waits for this transaction.
+    """
+    packet = HandoffPacket.objects.select_for_update().get(pk=packet.pk)
+    if not packet.is_editable:
+        raise PacketNotEditable(packet)
+    return packet
+
+
+def _row_values(row: StakeholderRow | ItemRow, names: tuple[str, ...]) -> tuple:
+    return tuple(getattr(row, name) for name in names)
+
+
+def _content(packet: HandoffPacket, stakeholders, items) -> tuple:
+    """What a packet says, ids aside: equal contents mean an update would change nothing."""
+    return (
+        tuple(getattr(packet, "client_id" if name == "client" else name) for name in PACKET_FIELDS),
+        [_row_values(person, STAKEHOLDER_FIELDS) for person in stakeholders],
+        [_row_values(item, ITEM_FIELDS) for item in items],
+    )
+
+
+def _rows_validated(
+    *,
+    model: type[HandoffStakeholder] | type[HandoffItem],
+    rows: Sequence[StakeholderRow | ItemRow],
+    names: tuple[str, ...],
+    existing: dict[int, Any],
+    prefix: str,
+    errors: dict[str, list[str]],
+) -> list:
+    """The rows as model instances (existing ones updated in memory), their errors collected."""
+    instances = []
+    for index, row in enumerate(rows):
+        instance = existing.get(row.id) if row.id is not None else model()
+        if instance is None:
+            errors.setdefault(f"{prefix}.{index}", []).append(
+                "This row was removed in the meantime: reload the packet."
+            )
+            continue
+        for name in names:
+            setattr(instance, name, getattr(row, name))
+        try:
+            instance.full_clean(exclude=["packet"])
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                errors.setdefault(f"{prefix}.{index}.{name}", []).extend(messages)
+        instances.append(instance)
+    return instances
+
+
+def _packet_write(
+    *,
+    packet: HandoffPacket,
+    fields: dict[str, Any],
+    stakeholders: Sequence[StakeholderRow],
+    items: Sequence[ItemRow],
+    sow: SowChange,
+) -> bool:
+    """Validate everything, then write it; False (and no write) if nothing would change.
+
+    Every refusal is collected first and raised as one ValidationError, keyed by model
+    field and, for rows, dotted as ``items.1.kind``: nothing is written unless all of it
+    is valid. Rows with an id are updated in place, rows without one are added, and the
+    packet's rows not named are deleted.
+    """
+    unknown = set(fields) - set(PACKET_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a packet field: {', '.join(sorted(unknown))}")
+    if packet.pk:
+        existing_people = {person.pk: person for person in packet.stakeholders.all()}
+        existing_items = {item.pk: item for item in packet.items.all()}
+    else:
+        existing_people, existing_items = {}, {}
+    before = _content(packet, existing_people.values(), existing_items.values())
+
+    for name, value in fields.items():
+        setattr(packet, name, value)
+    errors: dict[str, list[str]] = {}
+    try:
+        packet.full_clean(exclude=["sow", "sow_filename"])
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    people = _rows_validated(
+        model=HandoffStakeholder,
+        rows=stakeholders,
+        names=STAKEHOLDER_FIELDS,
+        existing=existing_people,
+        prefix="stakeholders",
+        errors=errors,
+    )
+    things = _rows_validated(
+        model=HandoffItem,
+        rows=items,
+        names=ITEM_FIELDS,
+        existing=existing_items,
+        prefix="items",
+        errors=errors,
+    )
+    if errors:
+        raise ValidationError(errors)
+    if packet.pk and sow is SOW_UNCHANGED and _content(packet, people, things) == before:
+        return False
+
     packet.save()
+    # After the first save, so that a new packet's SOW is stored under its id.
+    if isinstance(sow, File):
+        packet.sow = sow
+        packet.sow_filename = sow_filename(sow)
+    elif sow is None:
+        packet.sow = ""
+        packet.sow_filename = ""
+    if sow is not SOW_UNCHANGED:
+        packet.save(update_fields=["sow", "sow_filename", "updated_at"])
+    for model, kept, rows in (
+        (HandoffStakeholder, people, existing_people),
+        (HandoffItem, things, existing_items),
+    ):
+        gone = set(rows) - {row.pk for row in kept if row.pk}
+        if gone:
+            model.objects.filter(packet=packet, pk__in=gone).delete()
+        for row in kept:
+            row.packet = packet
+            row.save()
+    return True
+
+
+@transaction.atomic
+def packet_create(
+    *,
+    by: User,
+    stakeholders: Sequence[StakeholderRow] = (),
+    items: Sequence[ItemRow] = (),
+    sow: SowChange = SOW_UNCHANGED,
+    **fields: Any,
+) -> HandoffPacket:
+    """File a new draft packet, with its stakeholders and items, as ``by``'s."""
+    packet = HandoffPacket(filed_by=by)
+    _packet_write(packet=packet, fields=fields, stakeholders=stakeholders, items=items, sow=sow)
     _record(packet, HandoffEvent.Kind.CREATED, by)
     return packet
+
+
+@transaction.atomic
+def packet_update(
+    *,
+    packet: HandoffPacket,
+    by: User,
+    fields: dict[str, Any],
+    stakeholders: Sequence[StakeholderRow],
+    items: Sequence[ItemRow],
+    sow: SowChange = SOW_UNCHANGED,
+    note: str = "",
+) -> tuple[HandoffPacket, bool]:
+    """Change a draft (or a packet sent back for changes): fields, stakeholders and items.
+
+    The web form and the CRM both edit through here. Returns the packet and whether
+    anything changed; a change is recorded in the packet's history with ``note`` (where
+    it came from), and writing what is already stored changes nothing at all (no
+    history entry, no new row ids). Raises PacketNotEditable once the packet is
+    submitted or decided, and ValidationError (see ``_packet_write``) for values the
+    models refuse, in which case nothing is written.
+    """
+    packet = packet_lock_for_edit(packet=packet)
+    changed = _packet_write(
+        packet=packet, fields=fields, stakeholders=stakeholders, items=items, sow=sow
+    )
+    if changed:
+        _record(packet, HandoffEvent.Kind.UPDATED_BY_API, by, note)
+    return packet, changed
+
+
+def packet_upsert_from_crm(
+    *,
+    client_name: str,
+    fields: dict[str, Any],
+    stakeholders: Sequence[StakeholderRow],
+    items: Sequence[ItemRow],
+    by: User,
+    integration: str,
+) -> tuple[HandoffPacket, bool]:
+    """Create the CRM deal's packet (keyed by ``fields["crm_id"]``), or update its draft.
+
+    Returns the packet and whether it was created. The client is matched by name
+    regardless of case, else named as a new one. The stakeholders and items sent
+    replace the packet's own. Raises PacketNotEditable once the packet is submitted or
+    decided, and ValidationError for values the models refuse (nothing is written).
+    """
+    crm_id = fields["crm_id"]
+    with transaction.atomic():
+        # Two requests for a new crm_id must not both create it: serialize per
+        # organization and CRM id for the rest of this transaction.
+        schema = connection.schema_name  # type: ignore[attr-defined]  # set by django-tenants
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                [f"{schema}:handoff-crm-id:{crm_id}"],
+            )
+        client = client_find_by_name(name=client_name)
+        fields = {**fields, "client": client, "new_client_name": "" if client else client_name}
+        packet = HandoffPacket.objects.filter(crm_id=crm_id).first()
+        if packet is None:
+            created = packet_create(by=by, stakeholders=stakeholders, items=items, **fields)
+            return created, True
+        packet, _ = packet_update(
+            packet=packet,
+            by=by,
+            fields=fields,
+            stakeholders=stakeholders,
+            items=items,
+            note=f"Sent by the CRM integration “{integration}”.",
+        )
+    return packet, False
 
 
 @transaction.atomic
@@ -114,7 +383,6 @@ class ReviewInput:
     verdicts: dict[int, tuple[str, str]]  # item id -> (verdict, note)
     comments: str = ""
     lead: User | None = None
-    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -143,7 +411,7 @@ def packet_review(
                 "Explain the surprise: what is out of scope, impossible or unclear?"
             )
     for name, _label in CHECKLIST:
-        if review.scores.get(name) not in (0, 1, 2):
+        if review.scores.get(name) not in SCORES:
             errors.setdefault(name, []).append("Score 0, 1 or 2.")
     if review.decision not in HandoffReview.Decision.values:
         errors.setdefault("decision", []).append("Choose a decision.")
@@ -213,11 +481,7 @@ def packet_review(
 def _engagement_from_packet(*, packet: HandoffPacket, by: User, lead: User, verdicts) -> Engagement:
     client = packet.client
     if client is None:
-        client = Client.objects.filter(name__iexact=packet.new_client_name.strip()).first()
-        if client is None:
-            client = Client(name=packet.new_client_name.strip())
-            client.full_clean()
-            client.save()
+        client, _ = engagement_services.client_get_or_create(name=packet.new_client_name)
         packet.client = client
     start = packet.requested_start or timezone.localdate()
     engagement = engagement_services.engagement_create(
@@ -233,15 +497,13 @@ def _engagement_from_packet(*, packet: HandoffPacket, by: User, lead: User, verd
     )
     sponsor = None
     for person in packet.stakeholders.all():
-        stakeholder = ClientStakeholder.objects.filter(
-            client=client, name__iexact=person.name
-        ).first() or ClientStakeholder(client=client, name=person.name)
-        stakeholder.title = stakeholder.title or person.title
-        stakeholder.email = stakeholder.email or person.email
-        stakeholder.role = person.role
-        stakeholder.full_clean()
-        stakeholder.save()
-        stakeholder.engagements.add(engagement)
+        stakeholder = engagement_services.stakeholder_add_to_engagement(
+            engagement=engagement,
+            name=person.name,
+            title=person.title,
+            email=person.email,
+            role=person.role,
+        )
         if person.role == ClientStakeholder.Role.SPONSOR and sponsor is None:
             sponsor = stakeholder
     due = timezone.localdate() + timedelta(days=KICKOFF_DAYS)

@@ -18,11 +18,19 @@ from handoffs.forms import (
     ReviewForm,
     StakeholderFormSet,
 )
-from handoffs.models import CHECKLIST, HandoffEvent, HandoffPacket
+from handoffs.models import (
+    CHECKLIST,
+    ITEM_FIELDS,
+    PACKET_FIELDS,
+    STAKEHOLDER_FIELDS,
+    HandoffEvent,
+    HandoffPacket,
+)
 from psops.accounts.models import Role, User
 from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
 from psops.submissions.guard import submitted_once
 from psops.tenancy.services import organization_base_url
+from psops.ui.forms import form_errors_from
 
 PER_PAGE = 25
 
@@ -53,11 +61,6 @@ def packet_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "handoffs/packet_list.html", context)
 
 
-# What the packet form writes: its own fields and the SOW's name. Never the status,
-# round or submission times, which only the services change.
-PACKET_FORM_WRITES = [*PacketForm.Meta.fields, "sow_filename", "updated_at"]
-
-
 def _packet_forms(request, *, instance: HandoffPacket):
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
@@ -68,6 +71,32 @@ def _packet_forms(request, *, instance: HandoffPacket):
     )
 
 
+def _rows(formset, row_type, names: tuple[str, ...]) -> list:
+    """A valid formset's rows as the services take them: kept and new ones, none deleted."""
+    rows = []
+    for form in formset.forms:
+        existing = form.instance.pk
+        if form.cleaned_data.get("DELETE") or (existing is None and not form.has_changed()):
+            continue
+        rows.append(row_type(id=existing, **{name: form.cleaned_data[name] for name in names}))
+    return rows
+
+
+def _sow_change(form: PacketForm) -> services.SowChange:
+    if "sow" not in form.changed_data:
+        return services.SOW_UNCHANGED
+    return form.cleaned_data.get("sow") or None
+
+
+def _not_editable(request, packet: HandoffPacket) -> HttpResponse:
+    messages.error(
+        request,
+        f"This packet is {packet.get_status_display().lower()} and cannot be "
+        "edited now. Your changes were not saved.",
+    )
+    return redirect(packet)
+
+
 def _packet_form_page(request, *, packet: HandoffPacket | None) -> HttpResponse:
     if request.method != "POST":
         form, stakeholders, items = _packet_forms(
@@ -75,45 +104,47 @@ def _packet_form_page(request, *, packet: HandoffPacket | None) -> HttpResponse:
         )
         return _packet_form_render(request, packet, form, stakeholders, items, status=200)
     with transaction.atomic():
-        if packet is not None:
-            # Lock the row and build the forms on what it holds now: a submission or a
-            # CRM update that committed since this request loaded the packet is seen
-            # (not overwritten), and one that comes later waits for this save.
-            packet = HandoffPacket.objects.select_for_update().get(pk=packet.pk)
-            if not packet.is_editable:
-                messages.error(
-                    request,
-                    f"This packet is {packet.get_status_display().lower()} and cannot be "
-                    "edited now. Your changes were not saved.",
-                )
-                return redirect(packet)
-        form, stakeholders, items = _packet_forms(
-            request, instance=packet or HandoffPacket(filed_by=request.user)
-        )
-        if all([form.is_valid(), stakeholders.is_valid(), items.is_valid()]):
-            saved = form.save(commit=False)
-            if not saved.pk:
-                saved = services.packet_create(
-                    by=request.user,
-                    **{f: form.cleaned_data[f] for f in form.cleaned_data if f != "sow"},
-                )
-            if form.cleaned_data.get("sow") and "sow" in form.changed_data:
-                saved.sow = form.cleaned_data["sow"]
-                saved.sow_filename = form.cleaned_data["sow"].name[:255]
-            elif "sow" in form.changed_data and not form.cleaned_data.get("sow"):
-                saved.sow_filename = ""
-            saved.save(update_fields=PACKET_FORM_WRITES)
-            stakeholders.instance = items.instance = saved
-            stakeholders.save()
-            items.save()
-            missing = services.packet_missing_for_submission(packet=saved)
-            note = (
-                (" Still needed before you can submit: " + ", ".join(missing) + ".")
-                if missing
-                else ""
+        try:
+            if packet is not None:
+                # Build the forms on what the locked row holds now, so that the
+                # formsets' rows are the packet's rows until this save commits.
+                packet = services.packet_lock_for_edit(packet=packet)
+            form, stakeholders, items = _packet_forms(
+                request, instance=packet or HandoffPacket(filed_by=request.user)
             )
-            messages.success(request, f"Saved {saved.deal_name}.{note}")
-            return redirect(saved)
+            if all([form.is_valid(), stakeholders.is_valid(), items.is_valid()]):
+                people = _rows(stakeholders, services.StakeholderRow, STAKEHOLDER_FIELDS)
+                things = _rows(items, services.ItemRow, ITEM_FIELDS)
+                sow = _sow_change(form)
+                fields = {name: form.cleaned_data[name] for name in PACKET_FIELDS}
+                try:
+                    if packet is None:
+                        saved = services.packet_create(
+                            by=request.user, stakeholders=people, items=things, sow=sow, **fields
+                        )
+                    else:
+                        saved, _ = services.packet_update(
+                            packet=packet,
+                            by=request.user,
+                            fields=fields,
+                            stakeholders=people,
+                            items=things,
+                            sow=sow,
+                            note="Edited in PS Ops.",
+                        )
+                except ValidationError as error:
+                    form_errors_from(form, error)
+                else:
+                    missing = services.packet_missing_for_submission(packet=saved)
+                    note = (
+                        (" Still needed before you can submit: " + ", ".join(missing) + ".")
+                        if missing
+                        else ""
+                    )
+                    messages.success(request, f"Saved {saved.deal_name}.{note}")
+                    return redirect(saved)
+        except services.PacketNotEditable as refused:
+            return _not_editable(request, refused.packet)
     return _packet_form_render(request, packet, form, stakeholders, items, status=400)
 
 
@@ -164,7 +195,6 @@ def packet_detail(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
         else [],
         "comment_form": CommentForm(),
         "assign_form": AssignReviewerForm(initial={"reviewer": packet.assigned_reviewer_id}),
-        "checklist_labels": [label for _, label in CHECKLIST],
         "event_kinds": HandoffEvent.Kind,
     }
     return render(request, "handoffs/packet_detail.html", context)

@@ -324,6 +324,64 @@ class TestStakeholderSave:
         assert not Stakeholder.objects.filter(name="Pat Sponsor").exists()
 
 
+class TestStakeholderAddToEngagement:
+    def test_a_known_person_is_matched_by_name_and_keeps_what_was_recorded(self, engagement):
+        known = StakeholderFactory(
+            client=engagement.client, name="Dana Reyes", title="COO", email="dana@client.test"
+        )
+
+        stakeholder = services.stakeholder_add_to_engagement(
+            engagement=engagement,
+            name="dana REYES",
+            title="Chief Operating Officer",
+            email="d.reyes@client.test",
+            role=Stakeholder.Role.SPONSOR,
+        )
+
+        assert stakeholder == known
+        known.refresh_from_db()
+        assert (known.title, known.email, known.role) == (
+            "COO",
+            "dana@client.test",
+            Stakeholder.Role.SPONSOR,
+        )
+        assert list(known.engagements.all()) == [engagement]
+
+    def test_a_new_person_is_added_to_the_client_and_the_engagement(self, engagement):
+        stakeholder = services.stakeholder_add_to_engagement(
+            engagement=engagement, name="Lee Park", email="lee@client.test", role="champion"
+        )
+
+        assert stakeholder.client == engagement.client
+        assert list(engagement.stakeholders.all()) == [stakeholder]
+
+    def test_an_invalid_person_is_refused_and_nothing_is_saved(self, engagement):
+        with pytest.raises(ValidationError) as refused:
+            services.stakeholder_add_to_engagement(
+                engagement=engagement, name="Lee Park", email="not-an-email", role="champion"
+            )
+
+        assert "email" in refused.value.message_dict
+        assert not Stakeholder.objects.filter(client=engagement.client).exists()
+
+
+class TestClientGetOrCreate:
+    def test_an_existing_client_is_found_regardless_of_case_and_spaces(self, tenant):
+        existing = ClientFactory(name="Initech Logistics")
+
+        assert services.client_get_or_create(name="  initech LOGISTICS ") == (existing, False)
+
+    def test_an_unknown_name_creates_the_client(self, tenant):
+        client, created = services.client_get_or_create(name=" Hooli ")
+
+        assert created
+        assert client.pk and client.name == "Hooli"
+
+    def test_an_empty_name_is_refused(self, tenant):
+        with pytest.raises(ValidationError):
+            services.client_get_or_create(name="   ")
+
+
 # --- Pain points -----------------------------------------------------------------------
 
 SCALING = {

@@ -14,7 +14,6 @@ from axes.models import AccessLog
 
 from engagements.models import Stakeholder
 from handoffs import services
-from handoffs.api import PacketIn, packet_upsert_from_crm
 from handoffs.forms import PacketForm
 from handoffs.models import ApiToken, HandoffItem, HandoffPacket, HandoffStakeholder
 from handoffs.views import packets as packet_views
@@ -79,7 +78,7 @@ class TestASubmissionDuringTheSave:
         assert packet.review_round == 1
         assert packet.submitted_at is not None
 
-    def test_a_submission_after_the_form_was_read_keeps_its_status_round_and_time(
+    def test_a_submission_after_the_form_was_read_wins_and_keeps_its_status_round_and_time(
         self, seller, sales, packet, monkeypatch
     ):
         data = form_values(seller.get(edit_url(packet))) | {"deal_name": "Hooli, phase 2"}
@@ -94,9 +93,11 @@ class TestASubmissionDuringTheSave:
 
         response = seller.post(edit_url(packet), data)
 
+        # The service checks again under its lock: a submitted packet is not edited.
         assert response.status_code == 302
+        assert response["Location"] == packet.get_absolute_url()
         packet.refresh_from_db()
-        assert packet.deal_name == "Hooli, phase 2"
+        assert packet.deal_name == "Hooli rollout"
         assert packet.status == HandoffPacket.Status.SUBMITTED
         assert packet.review_round == 1
         assert packet.submitted_at is not None
@@ -106,14 +107,18 @@ class TestASubmissionDuringTheSave:
 # --- A real race with the CRM, on two database connections ---------------------------
 
 
-def crm_deal(packet: HandoffPacket) -> PacketIn:
-    return PacketIn(
-        crm_id=packet.crm_id,
-        deal_name="Hooli rollout (from the CRM)",
+def crm_update(packet: HandoffPacket, rep, token):
+    return services.packet_upsert_from_crm(
         client_name=packet.new_client_name,
-        success_criteria="95% same-day shipping by the end of Q1.",
-        stakeholders=[{"name": "Dana Reyes", "title": "COO", "role": "sponsor"}],
-        items=[{"kind": "deliverable", "description": "Sent by the CRM"}],
+        fields={
+            "crm_id": packet.crm_id,
+            "deal_name": "Hooli rollout (from the CRM)",
+            "success_criteria": "95% same-day shipping by the end of Q1.",
+        },
+        stakeholders=[services.StakeholderRow(name="Dana Reyes", title="COO", role="sponsor")],
+        items=[services.ItemRow(kind="deliverable", description="Sent by the CRM")],
+        by=rep,
+        integration=token.name,
     )
 
 
@@ -148,8 +153,8 @@ def test_a_crm_update_racing_the_save_is_neither_undone_nor_duplicated(
     draft, rep, token = committed_draft
     crm = {}
 
-    def crm_update():
-        return packet_upsert_from_crm(data=crm_deal(draft), by=rep, token=token)
+    def crm_sends_the_deal():
+        return crm_update(draft, rep, token)
 
     validate_items = packet_views.ItemFormSet.is_valid
     calls = {"depth": 0}
@@ -163,7 +168,7 @@ def test_a_crm_update_racing_the_save_is_neither_undone_nor_duplicated(
         finally:
             calls["depth"] -= 1
         if not calls["depth"] and "update" not in crm:
-            crm["update"] = start_on_own_connection(crm_update, tenant=tenant)
+            crm["update"] = start_on_own_connection(crm_sends_the_deal, tenant=tenant)
             # On once the CRM's update has committed, or waits for a lock this save holds.
             wait_until_blocked_or_done(crm["update"])
         return valid
