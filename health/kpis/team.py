@@ -92,7 +92,7 @@ def checkin_participation_evidence(as_of: date, scope: KpiScope) -> Evidence:
     small group given away by subtraction; with no team left, only the total is shown.
     """
     week = last_closed_week(as_of)
-    minimum = pulse_minimum()
+    minimum = pulse_minimum(week)
     teams = {
         team["team"]: team
         for team in _checkin_population(week)
@@ -151,7 +151,7 @@ def _energy_of_week(week: IsoWeek) -> tuple[int, int, Decimal | None]:
     Every check-in filed for the week counts, its author active or not: a population
     that changed when someone is deactivated would give their score away by subtraction.
     """
-    minimum = pulse_minimum()
+    minimum = pulse_minimum(week)
     result = CheckIn.objects.filter(
         iso_year=week.year,
         iso_week=week.week,

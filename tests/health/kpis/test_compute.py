@@ -24,6 +24,7 @@ from tests.engagements.factories import (
     PainPointFactory,
     RecommendationFactory,
 )
+from tests.health.conftest import minimum_set_since_always
 from tests.health.kpis.data import (
     checkin,
     item,
@@ -587,9 +588,7 @@ def test_participation_evidence_shows_no_team_when_the_rest_could_be_subtracted(
 
 
 def test_participation_evidence_uses_the_organizations_minimum(tenant):
-    settings_row = OrganizationSettings.current()
-    settings_row.pulse_minimum_group = 3
-    settings_row.save()
+    minimum_set_since_always(3)
     for team in ("Delivery", "Sales"):
         for _ in range(3):
             checkin(person(Role.CONSULTANT, team=team), W13)
@@ -661,9 +660,7 @@ def test_team_energy_evidence_has_no_breakdown_by_score_or_team(tenant):
 
 
 def test_team_energy_needs_the_organizations_anonymity_minimum(tenant):
-    settings_row = OrganizationSettings.current()
-    settings_row.pulse_minimum_group = 7
-    settings_row.save()
+    minimum_set_since_always(7)
     for _ in range(6):
         checkin(person(Role.CONSULTANT), W13, energy=4)
 
