@@ -1,8 +1,10 @@
 """The anonymity rules shared by every aggregate of the team's own words: the pulse's
 results, the check-in summary and the team KPIs.
 
-- The minimum: the tenant's ``pulse_minimum_group``, never below 3. Nothing is shown
-  for a group with fewer answers (or people) than that.
+- The minimum: the tenant's ``pulse_minimum_group``, never below 3, in force from the
+  week after it was changed (``health.groups``): each week is judged by the minimum
+  recorded for it in ``AnonymityMinimum``. Nothing is shown for a group with fewer
+  answers (or people) than that.
 - Folding: a team below the minimum is shown with people without a team under
   "Other teams", itself shown only from the minimum. Subtraction guard: if what is
   not shown under a team's name numbers between 1 and minimum - 1, the total minus
@@ -11,9 +13,13 @@ results, the check-in summary and the team KPIs.
   the overall figure is shown).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.utils import timezone
+
+from health.models import AnonymityMinimum
+from health.weeks import IsoWeek
 from psops.accounts.models import OrganizationSettings
 
 # Stored team of the answers shown together as "Other teams" (folded, or no team).
@@ -21,12 +27,38 @@ OTHER = ""
 OTHER_LABEL = "Other teams"
 
 
-def pulse_minimum() -> int:
-    """The tenant's anonymity minimum (read only: no settings row is created)."""
-    stored = OrganizationSettings.objects.filter(id=1).values_list("pulse_minimum_group", flat=True)
+MINIMUM_FLOOR = 3
+
+
+def minimum_default() -> int:
+    """The minimum of an organization that never changed it."""
     default = OrganizationSettings._meta.get_field("pulse_minimum_group").default
-    # Never below 3, whatever the row says.
-    return max(3, next(iter(stored), default))
+    return int(default)
+
+
+def pulse_minimums(*, weeks: Iterable[IsoWeek]) -> dict[IsoWeek, int]:
+    """The anonymity minimum in force for each of ``weeks``, in one query.
+
+    Recorded by ``health.groups.anonymity_changes_sync`` from the week after a change;
+    before any change, the default. Never below 3, whatever a row says.
+    """
+    history = sorted(
+        (IsoWeek(year, week), value)
+        for year, week, value in AnonymityMinimum.objects.values_list(
+            "from_year", "from_week", "value"
+        )
+    )
+    result = {}
+    for week in weeks:
+        in_force = [value for start, value in history if start <= week]
+        result[week] = max(MINIMUM_FLOOR, in_force[-1] if in_force else minimum_default())
+    return result
+
+
+def pulse_minimum(week: IsoWeek | None = None) -> int:
+    """The anonymity minimum in force for ``week`` (default: this week). Reads only."""
+    week = week or IsoWeek.of(timezone.localdate())
+    return pulse_minimums(weeks=[week])[week]
 
 
 @dataclass(frozen=True)

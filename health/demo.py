@@ -11,7 +11,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from health.models import CheckIn, KpiTarget, PulseParticipation, PulseResponse
+from health.groups import SINCE_ALWAYS
+from health.models import (
+    CheckIn,
+    KpiTarget,
+    PulseParticipation,
+    PulseResponse,
+    TeamMembership,
+)
 from health.weeks import recent_weeks
 from psops.accounts.models import Role, User
 from psops.demo import DEMO_MANAGED_FOR
@@ -90,6 +97,17 @@ def seed_tenant(*, organization, users) -> None:
     # The team has been here all along, not since this morning.
     User.objects.filter(date_joined__gt=timezone.now() - timedelta(days=WEEKS * 7 + 14)).update(
         date_joined=timezone.now() - timedelta(days=365)
+    )
+    # ...and in their teams all along: everyone counts toward the pulse (health.groups).
+    TeamMembership.objects.bulk_create(
+        TeamMembership(
+            user=person,
+            team=person.team,
+            from_year=SINCE_ALWAYS.year,
+            from_week=SINCE_ALWAYS.week,
+            recorded_at=timezone.now(),
+        )
+        for person in User.objects.exclude(pk__in=TeamMembership.objects.values("user_id"))
     )
     for key, target in DEMO_TARGETS.items():
         KpiTarget.objects.get_or_create(

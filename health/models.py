@@ -153,6 +153,56 @@ class PulseParticipation(models.Model):
         return f"{self.user_id} answered {self.iso_year}-W{self.iso_week:02d}"
 
 
+class TeamMembership(models.Model):
+    """The team a person belongs to for the anonymity rules, from an ISO week on.
+
+    A team changed in Settings > Users is recorded here from the week after the change
+    was seen (``health.groups``), and the people affected are told: a group's members
+    for a week are fixed before it begins, so accounts moved into a team cannot join
+    its figures in the same week. Says nothing about any answer.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.CharField(max_length=100, blank=True)
+    from_year = models.PositiveSmallIntegerField()
+    from_week = models.PositiveSmallIntegerField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "from_year", "from_week"], name="team_membership_one_per_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        team = self.team or "no team"
+        return f"{self.user_id} in {team} from {self.from_year}-W{self.from_week:02d}"
+
+
+class AnonymityMinimum(models.Model):
+    """The anonymity minimum in force from an ISO week on (``health.groups``).
+
+    Settings > Organization stores the value asked for; it takes effect here from the
+    week after it was seen, announced to everyone, never in the week it was changed.
+    """
+
+    value = models.PositiveSmallIntegerField()
+    from_year = models.PositiveSmallIntegerField()
+    from_week = models.PositiveSmallIntegerField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_year", "from_week"], name="anonymity_minimum_one_per_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Minimum {self.value} from {self.from_year}-W{self.from_week:02d}"
+
+
 class OneOnOne(models.Model):
     """A 1:1 (or skip-level) between a manager and a report. Private to its two people."""
 

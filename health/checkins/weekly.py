@@ -10,7 +10,11 @@ over; earlier weeks are history and never change. Who reads what:
 - leaders and admins read only weekly aggregates, without names or answers, only for
   weeks closed everywhere on Earth (``health.weeks``), and only for weeks with at
   least the organization's anonymity minimum of check-ins (``pulse_minimum()``), so
-  that an average is never one person's answer, nor the difference of two reads.
+  that an average is never one person's answer, nor the difference of two reads;
+- an aggregate stays anonymous after removing whatever its viewer reads by name: the
+  summary is computed per viewer and leaves out the viewer's own check-ins and those
+  of their direct reports (``names_seen_by``), so that the summary minus the team page
+  is never a small group. The rest must reach the minimum or is not shown.
 """
 
 from collections.abc import Sequence
@@ -210,14 +214,26 @@ class WeeklyCheckInAggregate:
         return self.filed >= self.minimum
 
 
+def names_seen_by(viewer: User) -> Q:
+    """People whose check-ins ``viewer`` reads by name: themselves and their direct reports.
+
+    Every direct report counts, active or not and whatever ``manager_since`` hides: a
+    stricter exclusion costs a figure, a looser one gives someone's answers away.
+    """
+    return Q(pk=viewer.pk) | Q(manager_id=viewer.pk)
+
+
 def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def checkin_weekly_aggregates(
-    *, weeks: Sequence[IsoWeek], minimum: int
+    *, weeks: Sequence[IsoWeek], minimum: int, viewer: User | None = None
 ) -> list[WeeklyCheckInAggregate]:
     """Per-week participation and averages over everyone's check-ins, in ``weeks`` order.
+
+    With ``viewer``, the people ``viewer`` reads by name (``names_seen_by``) are left out
+    of every figure, participation included, and the rest must reach ``minimum``.
 
     Averages only for weeks with at least ``minimum`` check-ins (the tenant's anonymity
     minimum, ``pulse_minimum()``); ``weeks`` should be weeks closed everywhere
@@ -233,9 +249,13 @@ def checkin_weekly_aggregates(
     weeks = list(weeks)
     if not weeks:
         return []
+    people = User.objects.all()
+    checkins = CheckIn.objects.filter(_weeks_filter(weeks))
+    if viewer is not None:
+        people = people.exclude(names_seen_by(viewer))
+        checkins = checkins.exclude(user__in=User.objects.filter(names_seen_by(viewer)))
     rows = (
-        CheckIn.objects.filter(_weeks_filter(weeks))
-        .order_by()
+        checkins.order_by()
         .values("iso_year", "iso_week")
         .annotate(
             filed=Count("id"),
@@ -248,7 +268,7 @@ def checkin_weekly_aggregates(
     )
     by_week = {IsoWeek(row["iso_year"], row["iso_week"]): row for row in rows}
 
-    people_counts = User.objects.aggregate(
+    people_counts = people.aggregate(
         **{
             f"week_{index}": Count(
                 "id",
@@ -268,18 +288,18 @@ def checkin_weekly_aggregates(
     result = []
     for index, week in enumerate(weeks):
         row = by_week.get(week)
-        people = people_counts[f"week_{index}"]
+        week_people = people_counts[f"week_{index}"]
         filed = row["filed"] if row else 0
         if filed < minimum:
             result.append(
-                WeeklyCheckInAggregate(week=week, filed=filed, people=people, minimum=minimum)
+                WeeklyCheckInAggregate(week=week, filed=filed, people=week_people, minimum=minimum)
             )
             continue
         result.append(
             WeeklyCheckInAggregate(
                 week=week,
                 filed=filed,
-                people=people,
+                people=week_people,
                 minimum=minimum,
                 energy=float(row["energy"]),
                 workload=float(row["workload"]),

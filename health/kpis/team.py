@@ -1,4 +1,12 @@
-"""The team: check-in participation and energy, by the anonymity rules (``health.anonymity``)."""
+"""The team: check-in participation and energy, by the anonymity rules (``health.anonymity``).
+
+Who reads these KPIs (leaders and admins, on the dashboard, the evidence page and the
+digest) also reads some people's check-ins by name: their own and their direct
+reports' (``/checkins/team/``). A KPI over everyone would then give the others away by
+subtraction. KPIs are stored once per tenant (snapshots), not per reader, so both
+leave out everyone any KPI reader reads by name (``outside_kpi_readers``): leaders,
+admins and the people they manage. What is left must reach the anonymity minimum.
+"""
 
 from datetime import date
 from decimal import Decimal
@@ -28,6 +36,12 @@ from psops.accounts.models import Role, User
 from psops.ui.numbers import rounded_half_up
 
 CHECKIN_ROLES = (Role.LEADER, Role.CONSULTANT, Role.SALES)
+KPI_READER_ROLES = (Role.LEADER, Role.ADMIN)
+
+
+def outside_kpi_readers() -> Q:
+    """People whose check-ins no KPI reader reads by name (see the module docstring)."""
+    return ~Q(role__in=KPI_READER_ROLES) & ~Q(manager__role__in=KPI_READER_ROLES)
 
 
 def last_closed_week(as_of: date) -> IsoWeek:
@@ -42,11 +56,15 @@ def last_closed_week(as_of: date) -> IsoWeek:
 
 
 def _checkin_population(week: IsoWeek) -> QuerySet[User]:
-    """Active leaders, consultants and sales reps who had joined by the end of the week."""
+    """Active consultants and sales reps who had joined by the end of the week, outside
+    what any KPI reader reads by name (``outside_kpi_readers``)."""
     filed = CheckIn.objects.filter(user=OuterRef("pk"), iso_year=week.year, iso_week=week.week)
     return (
         User.objects.filter(
-            is_active=True, role__in=CHECKIN_ROLES, date_joined__date__lte=week.sunday
+            outside_kpi_readers(),
+            is_active=True,
+            role__in=CHECKIN_ROLES,
+            date_joined__date__lte=week.sunday,
         )
         .annotate(filed=Exists(filed))
         .order_by()
@@ -74,7 +92,7 @@ def checkin_participation_evidence(as_of: date, scope: KpiScope) -> Evidence:
     small group given away by subtraction; with no team left, only the total is shown.
     """
     week = last_closed_week(as_of)
-    minimum = pulse_minimum()
+    minimum = pulse_minimum(week)
     teams = {
         team["team"]: team
         for team in _checkin_population(week)
@@ -116,7 +134,8 @@ def checkin_participation_evidence(as_of: date, scope: KpiScope) -> Evidence:
         columns=["Team", "People", "Filed a check-in", "Participation"],
         rows=rows,
         explanation=(
-            f"{filed} of the {people} active leaders, consultants and sales reps filed a "
+            f"{filed} of the {people} active consultants and sales reps outside what leaders "
+            f"and admins read by name (themselves and their direct reports) filed a "
             f"check-in for {week} ({week.monday} to {week.sunday}), the last week that was over "
             f"everywhere on {as_of}: "
             f"{kpi_value_display(unit='%', value=percent_of(filed, people))}."
@@ -132,10 +151,12 @@ def _energy_of_week(week: IsoWeek) -> tuple[int, int, Decimal | None]:
     Every check-in filed for the week counts, its author active or not: a population
     that changed when someone is deactivated would give their score away by subtraction.
     """
-    minimum = pulse_minimum()
-    result = CheckIn.objects.filter(iso_year=week.year, iso_week=week.week).aggregate(
-        n=Count("id"), average=Avg("energy")
-    )
+    minimum = pulse_minimum(week)
+    result = CheckIn.objects.filter(
+        iso_year=week.year,
+        iso_week=week.week,
+        user__in=User.objects.filter(outside_kpi_readers()),
+    ).aggregate(n=Count("id"), average=Avg("energy"))
     if result["n"] < minimum or result["average"] is None:
         return result["n"], minimum, None
     return (
@@ -167,7 +188,8 @@ def team_energy_evidence(as_of: date, scope: KpiScope) -> Evidence:
             columns=["Check-ins", "Average energy"],
             rows=[],
             explanation=(
-                f"{count} check-ins were filed for {period}. The average is shown only from "
+                f"{count} check-ins were filed for {period} by people whose check-ins no leader "
+                f"or admin reads by name. The average is shown only from "
                 f"{minimum} check-ins (the organization's anonymity minimum), so that no one's "
                 f"own score can be read off it."
             ),
@@ -177,7 +199,8 @@ def team_energy_evidence(as_of: date, scope: KpiScope) -> Evidence:
         rows=[[count, kpi_value_display(unit="of 5", value=average)]],
         explanation=(
             f"The average energy (1 drained … 5 full of energy) of the {count} check-ins filed "
-            f"for {period}: {kpi_value_display(unit='of 5', value=average)}. Only the average "
+            f"for {period} by people whose check-ins no leader or admin reads by name: "
+            f"{kpi_value_display(unit='of 5', value=average)}. Only the average "
             f"is shown, over the whole organization: no count per score and no average per "
             f"team, so that no one's own score can be read off the difference of two reads."
         ),
@@ -193,7 +216,8 @@ KPIS: list[Kpi] = [
             "the check-in is how strain and blockers surface before someone burns out."
         ),
         definition=(
-            "Of the active leaders, consultants and sales reps, the share who filed a "
+            "Of the active consultants and sales reps not managed by a leader or an admin "
+            "(whose check-ins those readers see by name), the share who filed a "
             "check-in for the last ISO week that is over everywhere on Earth. Team-wide: "
             "filters do not apply."
         ),
@@ -211,9 +235,10 @@ KPIS: list[Kpi] = [
             "trusted advisor for long."
         ),
         definition=(
-            "The average energy (1 to 5) of all the check-ins filed for the last ISO week "
-            "that is over everywhere on Earth, shown only from the organization's anonymity "
-            "minimum of check-ins. Team-wide: filters do not apply."
+            "The average energy (1 to 5) of the check-ins filed for the last ISO week "
+            "that is over everywhere on Earth by people no leader or admin reads by name "
+            "(leaders, admins and their direct reports are left out), shown only from the "
+            "organization's anonymity minimum of check-ins. Team-wide: filters do not apply."
         ),
         unit="of 5",
         higher_is_better=True,

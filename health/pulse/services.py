@@ -4,6 +4,7 @@ import logging
 import secrets
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime
 
 import redis
@@ -11,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
-from health.anonymity import pulse_groups_fold, pulse_minimum
+from health.anonymity import pulse_groups_fold, pulse_minimum, pulse_minimums
+from health.groups import anonymity_changes_sync, first_week_counted, team_for_week
 from health.models import PulseParticipation, PulseResponse
 from health.pulse.holding import (
     PulseAnswer,
@@ -34,6 +36,10 @@ _random = secrets.SystemRandom()
 
 class PulseAlreadyAnswered(ValidationError):
     pass
+
+
+class PulseNotCountedYet(ValidationError):
+    """The person does not count toward any group this week (``health.groups``)."""
 
 
 class PulseUnavailable(Exception):
@@ -75,20 +81,36 @@ def already_answered_message(week: IsoWeek) -> str:
     )
 
 
+def not_counted_yet_message(*, user: User, week: IsoWeek) -> str:
+    first = first_week_counted(user=user, week=week)
+    return (
+        f"Your pulse answers count from week {first}. Answers are published only in groups "
+        "of people who were already members of them before the week began, so that "
+        "nobody's answer can be read off a group made up around them."
+    )
+
+
 def pulse_submit(
     *, user: User, week: IsoWeek, energy: int, workload: int, safety: int, comment: str = ""
 ) -> None:
     """Record that ``user`` answered ``week`` and hold their answer, without their name.
 
-    The participation row commits on its own; only then is the answer added to the
-    holding area (and published if the week now holds enough answers). Raises
-    ``ValidationError`` for bad input, ``PulseAlreadyAnswered`` for a second answer in
-    the week and ``PulseUnavailable`` when the holding area is down; in each case
-    nothing is recorded.
+    The answer counts for the team ``user`` belongs to for ``week`` (``health.groups``),
+    not the team set today. The participation row commits on its own; only then is the
+    answer added to the holding area (and published if the week now holds enough
+    answers). Raises ``ValidationError`` for bad input, ``PulseNotCountedYet`` for a
+    newcomer, ``PulseAlreadyAnswered`` for a second answer in the week and
+    ``PulseUnavailable`` when the holding area is down; in each case nothing is
+    recorded.
     """
     answer = _answer_validated(
-        team=user.team, energy=energy, workload=workload, safety=safety, comment=comment
+        team="", energy=energy, workload=workload, safety=safety, comment=comment
     )
+    anonymity_changes_sync()
+    team = team_for_week(user=user, week=week)
+    if team is None:
+        raise PulseNotCountedYet(not_counted_yet_message(user=user, week=week))
+    answer = replace(answer, team=team)
     if pulse_answered(user=user, week=week):
         raise PulseAlreadyAnswered(already_answered_message(week))
     try:
@@ -127,9 +149,10 @@ def _hold_and_publish(*, schema: str, week: IsoWeek, member: str, user_id: int) 
 def pulse_week_publish(*, week: IsoWeek, minimum: int | None = None) -> int:
     """Publish the held answers of ``week`` if there are at least the minimum.
 
-    Returns how many answers were published (0 when too few are held).
+    Returns how many answers were published (0 when too few are held). The minimum is
+    the one in force for ``week``.
     """
-    minimum = minimum or pulse_minimum()
+    minimum = minimum or pulse_minimum(week)
     key = held_key(schema=connection.schema_name, week=week)  # type: ignore[attr-defined]  # django-tenants'
     members = held_take(key=key, at_least=minimum)
     if not members:
@@ -186,9 +209,11 @@ def pulse_held_settle(*, today: date | None = None) -> dict[str, int]:
     Idempotent: a second run finds nothing left to publish or discard.
     """
     today = today or pulse_closing_today()
-    minimum = pulse_minimum()
+    weeks = held_weeks()
+    minimums = pulse_minimums(weeks=weeks)
     published = discarded = 0
-    for week in held_weeks():
+    for week in weeks:
+        minimum = minimums[week]
         if not week.is_closed(today):
             published += pulse_week_publish(week=week, minimum=minimum)
             continue

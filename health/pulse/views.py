@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from health import anonymity
+from health import anonymity, groups
 from health.pulse import selectors, services
 from health.pulse.forms import PulseForm
 from health.weeks import IsoWeek, recent_weeks
@@ -22,13 +22,21 @@ RESULT_ROLES = (Role.LEADER, Role.ADMIN)
 def _pulse_page(
     request: HtmxHttpRequest, *, week: IsoWeek, form: PulseForm | None, status: int = 200
 ) -> HttpResponse:
+    team = groups.team_for_week(user=request.user, week=week)
+    answered = services.pulse_answered(user=request.user, week=week)
     context = {
         "week": week,
         "next_week": week.shifted(1),
-        "form": form,
-        "answered": form is None,
-        "minimum": anonymity.pulse_minimum(),
-        "team": request.user.team.strip(),
+        "form": None if answered or team is None else form,
+        "answered": answered,
+        "not_counted_yet": (
+            services.not_counted_yet_message(user=request.user, week=week)
+            if team is None and not answered
+            else ""
+        ),
+        "minimum": anonymity.pulse_minimum(week),
+        "comment_minimum": 2 * anonymity.pulse_minimum(week),
+        "team": (team or "").strip(),
         "sees_results": user_has_role(request.user, *RESULT_ROLES),
     }
     return render_page(request, "health/pulse/form.html", context, status=status)
@@ -64,6 +72,9 @@ def pulse(request: HtmxHttpRequest) -> HttpResponse:
         else:
             try:
                 services.pulse_submit(user=request.user, week=week, **form.answers())
+            except services.PulseNotCountedYet as error:
+                messages.error(request, error.messages[0])
+                return _pulse_page(request, week=week, form=None, status=409)
             except services.PulseAlreadyAnswered as error:
                 messages.error(request, error.messages[0])
                 return _pulse_page(request, week=week, form=None, status=409)
@@ -92,7 +103,7 @@ def pulse_results(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     minimum = anonymity.pulse_minimum()
     weeks = recent_weeks(today=today, count=selectors.RESULT_WEEKS, include_current=False)
-    results = selectors.pulse_results_for_weeks(weeks=weeks, minimum=minimum, today=today)
+    results = selectors.pulse_results_for_weeks(weeks=weeks, today=today)
     context = {
         "results": list(reversed(results)),
         "minimum": minimum,

@@ -107,7 +107,10 @@ class UserEditForm(forms.Form):
     )
     time_zone = forms.ChoiceField(choices=time_zone_choices)
     team = forms.CharField(
-        max_length=100, required=False, help_text="Anonymous pulse results are grouped by team."
+        max_length=100,
+        required=False,
+        help_text="Anonymous pulse results are grouped by team. A change counts from next "
+        "week; the person and both teams are told.",
     )
 
     def __init__(self, *args, user: User, **kwargs):
@@ -126,6 +129,11 @@ class OrganizationSettingsForm(forms.ModelForm):
             "stale_engagement_days",
             "second_factor_required",
         ]
+        help_texts = {
+            "pulse_minimum_group": "Anonymous pulse results and check-in aggregates are shown "
+            "only for groups of at least this many people (3 at the lowest). A change takes "
+            "effect from next week and everyone is told.",
+        }
 
 
 class NotifyingSetPasswordForm(SetPasswordForm):

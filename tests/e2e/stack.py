@@ -264,6 +264,8 @@ def _prepare() -> None:
 
     from engagements.models import Client, Engagement
     from engagements.services import engagement_create
+    from health.groups import SINCE_ALWAYS
+    from health.models import AnonymityMinimum, TeamMembership
     from psops.accounts.models import OrganizationSettings, User
     from psops.tenancy.services import organization_create
 
@@ -294,6 +296,25 @@ def _prepare() -> None:
             settings = OrganizationSettings.current()
             settings.pulse_minimum_group = len(PULSE_TEAM)
             settings.save()
+            # The team has been here all along: everyone counts toward the pulse's groups
+            # and the minimum is in force since always, not from next week (health.groups).
+            User.objects.update(date_joined=timezone.now() - timedelta(days=365))
+            TeamMembership.objects.bulk_create(
+                TeamMembership(
+                    user=person,
+                    team=person.team,
+                    from_year=SINCE_ALWAYS.year,
+                    from_week=SINCE_ALWAYS.week,
+                    recorded_at=timezone.now(),
+                )
+                for person in User.objects.all()
+            )
+            AnonymityMinimum.objects.create(
+                value=len(PULSE_TEAM),
+                from_year=SINCE_ALWAYS.year,
+                from_week=SINCE_ALWAYS.week,
+                recorded_at=timezone.now(),
+            )
             if slug == "acme":
                 client = Client.objects.create(name=ACME_CLIENT, industry="Software")
                 for name in ACME_ENGAGEMENTS:

@@ -109,12 +109,17 @@ def checkin_team(request: HtmxHttpRequest) -> HttpResponse:
 def checkin_summary(request: HtmxHttpRequest) -> HttpResponse:
     """Everyone's check-ins as weekly aggregates: no names, no individual answers.
 
+    Computed for the viewer: whoever they read by name (themselves, their reports) is
+    left out, so that the summary minus the team page gives nobody away.
+
     Only weeks closed everywhere: a week still open somewhere changes with each
     check-in filed, and two reads a check-in apart would give that check-in away.
     """
     weeks = closed_weeks(today=timezone.localdate(), count=checkins.SUMMARY_WEEKS)
     minimum = pulse_minimum()
-    aggregates = checkins.checkin_weekly_aggregates(weeks=weeks, minimum=minimum)
+    aggregates = checkins.checkin_weekly_aggregates(
+        weeks=weeks, minimum=minimum, viewer=request.user
+    )
     return render_page(
         request,
         "health/checkins/checkin_summary.html",
@@ -122,5 +127,6 @@ def checkin_summary(request: HtmxHttpRequest) -> HttpResponse:
             "aggregates": list(reversed(aggregates)),
             "weeks_shown": checkins.SUMMARY_WEEKS,
             "minimum": minimum,
+            "has_reports": checkins.user_has_direct_reports(user=request.user),
         },
     )

@@ -24,6 +24,7 @@ from tests.engagements.factories import (
     PainPointFactory,
     RecommendationFactory,
 )
+from tests.health.conftest import minimum_set_since_always
 from tests.health.kpis.data import (
     checkin,
     item,
@@ -528,7 +529,7 @@ def test_the_last_closed_week_is_over_everywhere_not_only_where_the_reader_is(te
     assert value("checkin_participation") == Decimal("100.0")
 
 
-def test_participation_is_of_active_leaders_consultants_and_sales_in_the_last_week(tenant):
+def test_participation_is_of_active_consultants_and_sales_no_kpi_reader_manages(tenant):
     leader = person(Role.LEADER, team="Delivery")
     filed = person(Role.CONSULTANT, team="Delivery")
     missed = person(Role.CONSULTANT, team="Delivery")
@@ -540,12 +541,16 @@ def test_participation_is_of_active_leaders_consultants_and_sales_in_the_last_we
         checkin(user, W13)
     checkin(missed, W13.shifted(-1))
 
-    # Leader, two consultants and the sales rep; the leader and one consultant filed.
-    assert value("checkin_participation") == Decimal("50.0")
-    # Four people, fewer than the anonymity minimum of five: the total only.
-    assert evidence("checkin_participation").rows == [["All teams", 4, 2, "50%"]]
+    managed = person(Role.CONSULTANT, team="Delivery", manager=leader)
+    checkin(managed, W13)
+
+    # Two consultants and the sales rep; one consultant filed. The leader and the
+    # consultant they manage are left out: the leader knows both by name.
+    assert value("checkin_participation") == Decimal("33.3")
+    # Three people, fewer than the anonymity minimum of five: the total only.
+    assert evidence("checkin_participation").rows == [["All teams", 3, 1, "33.3%"]]
     # On 2025-03-24 the week asked about is W12: only "missed" filed then.
-    assert value("checkin_participation", as_of=date(2025, 3, 24)) == Decimal("25.0")
+    assert value("checkin_participation", as_of=date(2025, 3, 24)) == Decimal("33.3")
 
 
 def test_participation_evidence_folds_teams_below_the_anonymity_minimum(tenant):
@@ -554,7 +559,7 @@ def test_participation_evidence_folds_teams_below_the_anonymity_minimum(tenant):
     delivery = [person(Role.CONSULTANT, team="Delivery") for _ in range(5)]
     sales = [person(Role.SALES, team="Sales") for _ in range(3)]
     solo = person(Role.CONSULTANT, team="Solo")
-    no_team = person(Role.LEADER, team="")
+    no_team = person(Role.CONSULTANT, team="")
     for user in (*delivery[:3], sales[0], solo):
         checkin(user, W13)
 
@@ -562,7 +567,7 @@ def test_participation_evidence_folds_teams_below_the_anonymity_minimum(tenant):
 
     assert shown.rows == [
         ["Delivery", 5, 3, "60%"],
-        ["Other teams", 5, 2, "40%"],  # Sales (3), Solo (1) and the leader without a team
+        ["Other teams", 5, 2, "40%"],  # Sales (3), Solo (1) and the one without a team
     ]
     assert "Solo" not in str(shown.rows) and "Sales" not in str(shown.rows)
     assert "Teams of fewer than 5 people" in shown.explanation
@@ -583,9 +588,7 @@ def test_participation_evidence_shows_no_team_when_the_rest_could_be_subtracted(
 
 
 def test_participation_evidence_uses_the_organizations_minimum(tenant):
-    settings_row = OrganizationSettings.current()
-    settings_row.pulse_minimum_group = 3
-    settings_row.save()
+    minimum_set_since_always(3)
     for team in ("Delivery", "Sales"):
         for _ in range(3):
             checkin(person(Role.CONSULTANT, team=team), W13)
@@ -657,9 +660,7 @@ def test_team_energy_evidence_has_no_breakdown_by_score_or_team(tenant):
 
 
 def test_team_energy_needs_the_organizations_anonymity_minimum(tenant):
-    settings_row = OrganizationSettings.current()
-    settings_row.pulse_minimum_group = 7
-    settings_row.save()
+    minimum_set_since_always(7)
     for _ in range(6):
         checkin(person(Role.CONSULTANT), W13, energy=4)
 

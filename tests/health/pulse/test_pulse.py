@@ -21,12 +21,13 @@ from django.db import connection
 from django.utils import timezone
 
 from health import anonymity
-from health.models import PulseParticipation, PulseResponse
+from health.models import AnonymityMinimum, PulseParticipation, PulseResponse
 from health.pulse import holding, selectors, services
 from health.pulse.tasks import pulse_publish
 from health.weeks import IsoWeek
 from psops.accounts.models import OrganizationSettings, Role, User
 from tests.factories import UserFactory
+from tests.health.factories import member_since_always
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +200,10 @@ def test_without_a_settings_row_the_minimum_is_five_and_never_below_three(tenant
     assert not OrganizationSettings.objects.exists()  # reading creates nothing
 
     OrganizationSettings.objects.create(id=1, pulse_minimum_group=1)  # past the form's check
+    assert anonymity.pulse_minimum() == 5  # asked for, not yet in force
+    AnonymityMinimum.objects.create(
+        value=1, from_year=2000, from_week=1, recorded_at=timezone.now()
+    )
     assert anonymity.pulse_minimum() == 3
 
 
@@ -258,6 +263,7 @@ def test_a_database_reader_cannot_match_answers_to_people_by_order_keys_or_trans
             for number, comment in enumerate(answers_in_order):
                 person = UserFactory(email=f"pulse-{uuid.uuid4().hex}@example.test")
                 people.append(person)
+                member_since_always(person)
                 services.pulse_submit(
                     user=person,
                     week=WEEK,
@@ -563,31 +569,45 @@ def test_every_breakdown_keeps_each_group_and_what_is_left_out_at_the_minimum():
         assert all(n >= minimum for n in stored.values())
 
 
-def test_comments_appear_only_under_groups_that_are_shown(tenant):
+def test_comments_appear_only_under_groups_of_twice_the_minimum(tenant):
+    """Words give their author away sooner than a score: comments need 2 x the minimum."""
     small_week, folded_week, withheld_week = WEEK, WEEK.shifted(-1), WEEK.shifted(-2)
     publish_rows(small_week, {"Delivery": 4})
-    publish_rows(folded_week, {"Delivery": 5, "Solo": 2, "Pair": 3})
-    publish_rows(withheld_week, {"Delivery": 6, "Solo": 2})
+    publish_rows(folded_week, {"Delivery": 6, "Solo": 2, "Pair": 4})
+    publish_rows(withheld_week, {"Delivery": 3, "Solo": 2})
 
     small, folded, withheld = selectors.pulse_results_for_weeks(
-        weeks=[small_week, folded_week, withheld_week], minimum=5, today=AFTER
+        weeks=[small_week, folded_week, withheld_week], minimum=3, today=AFTER
     )
 
-    assert small.overall is None and small.groups == []
+    assert small.state == "shown" and small.comments_withheld  # 4 scores, < 6 for comments
+    assert small.overall.comments == [] and small.other_comments == []
+    # Scores: Delivery (6) and Other teams (Solo 2 + Pair 4); comments: the same two
+    # groups, each of the comments' minimum of six.
     by_label = {group.label: group for group in folded.groups}
     assert sorted(by_label["Delivery"].comments) == [
-        f"comment from Delivery #{n}" for n in range(5)
+        f"comment from Delivery #{n}" for n in range(6)
     ]
-    other = by_label["Other teams"].comments
-    assert len(other) == 5
-    assert {comment.split(" #")[0] for comment in other} == {
+    assert by_label["Other teams"].comments == []
+    assert {comment.split(" #")[0] for comment in folded.other_comments} == {
         "comment from Solo",
         "comment from Pair",
     }
-    assert "Solo" not in by_label and "Pair" not in by_label
-    # No breakdown: every comment under all teams, none under a team's name.
-    assert withheld.groups == []
-    assert len(withheld.overall.comments) == 8
+    assert folded.other_comments_n == 6
+    # Five answers: scores shown, comments (fewer than six answers) not at all.
+    assert withheld.state == "shown" and withheld.comments_withheld
+    assert withheld.overall.comments == [] and withheld.other_comments == []
+
+
+def test_a_team_keeps_its_comments_only_if_the_other_comments_are_as_many(tenant):
+    """Delivery's comments under its name would leave the rest as all minus Delivery."""
+    publish_rows(WEEK, {"Delivery": 7, "Pair": 3})
+
+    result = selectors.pulse_results(week=WEEK, minimum=3, today=AFTER)
+
+    assert [group.label for group in result.groups] == ["Delivery", "Pair"]
+    assert all(not group.comments for group in result.groups)
+    assert result.comments_under_overall and len(result.overall.comments) == 10
 
 
 def test_comments_come_in_random_order(tenant):
@@ -607,7 +627,7 @@ def test_results_never_mix_tenants_and_held_answers_stay_per_tenant(
     set_minimum(5)
     connection.set_tenant(other_tenant)
     OrganizationSettings.objects.update_or_create(id=1, defaults={"pulse_minimum_group": 5})
-    globex_people = [UserFactory(team="Delivery") for _ in range(7)]
+    globex_people = [member_since_always(UserFactory(team="Delivery")) for _ in range(7)]
     for person in globex_people[:5]:
         answer(user=person, energy=1, comment="globex says hello")
     for person in globex_people[5:]:
@@ -802,7 +822,8 @@ def test_the_results_page_shows_closed_weeks_by_the_rules_and_hides_this_week(cl
     assert re.search(r"All teams</th>\s*<td class=\"num\">7</td>", section)
     assert ">Delivery<" not in section  # Delivery alone would reveal Solo by subtraction
     assert "worked out by subtracting" in section
-    assert "comment from Solo" in section  # under all teams, not under Solo
+    assert "comment from Solo" not in section  # 7 answers: fewer than 10 for comments
+    assert "Comments are not shown this week: they need 10 answers or more" in section
     assert f'id="week-{this_week()}"' not in html
     assert "comment from no team" not in html
     assert f"This week ({this_week()}) is open" in html
