@@ -150,7 +150,9 @@ def _memberships_sync(*, effective: IsoWeek, now: datetime, notices: list[Notice
     for member in people.filter(is_active=True, recorded_team__in=teams):
         members[member.recorded_team].append(member)
     for person in changed:
-        if not person.is_active:
+        # Someone first recorded outside any team (a new account) joined no group:
+        # nothing to announce, to them or anyone.
+        if not person.is_active or (not person.recorded and not person.team):
             continue
         key = f"team-membership:{person.pk}:{effective}:{person.team}"
         team_name = person.team or "no team"
