@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from health.groups import SINCE_ALWAYS
+from health.groups import memberships_since_always
 from health.models import (
     CheckIn,
     KpiTarget,
@@ -99,16 +99,7 @@ def seed_tenant(*, organization, users) -> None:
         date_joined=timezone.now() - timedelta(days=365)
     )
     # ...and in their teams all along: everyone counts toward the pulse (health.groups).
-    TeamMembership.objects.bulk_create(
-        TeamMembership(
-            user=person,
-            team=person.team,
-            from_year=SINCE_ALWAYS.year,
-            from_week=SINCE_ALWAYS.week,
-            recorded_at=timezone.now(),
-        )
-        for person in User.objects.exclude(pk__in=TeamMembership.objects.values("user_id"))
-    )
+    memberships_since_always(User.objects.exclude(pk__in=TeamMembership.objects.values("user_id")))
     for key, target in DEMO_TARGETS.items():
         KpiTarget.objects.get_or_create(
             key=key, defaults={"target": target, "updated_by": users["leader"]}

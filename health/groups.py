@@ -28,7 +28,7 @@ from collections import defaultdict
 from datetime import date, datetime, time
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from health.anonymity import MINIMUM_FLOOR, minimum_default
@@ -41,6 +41,20 @@ from psops.notifications import Notice, notify_many
 SETTLING_WEEKS = 2
 # The week the history starts in: what stood before it was recorded stands since then.
 SINCE_ALWAYS = IsoWeek(2000, 1)
+
+
+def memberships_since_always(people: "QuerySet[User]") -> None:
+    """Record ``people`` in their current teams since always (demo and test data only)."""
+    TeamMembership.objects.bulk_create(
+        TeamMembership(
+            user=person,
+            team=person.team,
+            from_year=SINCE_ALWAYS.year,
+            from_week=SINCE_ALWAYS.week,
+            recorded_at=timezone.now(),
+        )
+        for person in people
+    )
 
 
 def _from_week(membership: TeamMembership | AnonymityMinimum) -> IsoWeek:

@@ -264,8 +264,8 @@ def _prepare() -> None:
 
     from engagements.models import Client, Engagement
     from engagements.services import engagement_create
-    from health.groups import SINCE_ALWAYS
-    from health.models import AnonymityMinimum, TeamMembership
+    from health.groups import SINCE_ALWAYS, memberships_since_always
+    from health.models import AnonymityMinimum
     from psops.accounts.models import OrganizationSettings, User
     from psops.tenancy.services import organization_create
 
@@ -299,16 +299,7 @@ def _prepare() -> None:
             # The team has been here all along: everyone counts toward the pulse's groups
             # and the minimum is in force since always, not from next week (health.groups).
             User.objects.update(date_joined=timezone.now() - timedelta(days=365))
-            TeamMembership.objects.bulk_create(
-                TeamMembership(
-                    user=person,
-                    team=person.team,
-                    from_year=SINCE_ALWAYS.year,
-                    from_week=SINCE_ALWAYS.week,
-                    recorded_at=timezone.now(),
-                )
-                for person in User.objects.all()
-            )
+            memberships_since_always(User.objects.all())
             AnonymityMinimum.objects.create(
                 value=len(PULSE_TEAM),
                 from_year=SINCE_ALWAYS.year,
