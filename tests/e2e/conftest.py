@@ -89,6 +89,10 @@ class PageWatch:
             self.problems.append(f"console error on {self.page.url}: {message.text}")
 
     def _request_failed(self, request) -> None:
+        # The browser cancels what is still loading (the favicon, an image) when the
+        # page navigates on; the server failing shows as another error or a status.
+        if request.failure == "net::ERR_ABORTED":
+            return
         self.problems.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
     def _response(self, response) -> None:
