@@ -35,6 +35,7 @@ from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
 from engagements.projections import ProjectionState, capacity_projection
 from handoffs.models import HandoffPacket
 from handoffs.selectors import business_days_between
+from health.checkins.weekly import week_ended_before
 from health.models import Risk
 from health.weeks import closed_weeks
 from psops.accounts.models import OrganizationSettings, Role, User
@@ -320,7 +321,9 @@ def risk_scan_overload(*, now: datetime) -> SyncResult:
     """A named check-in with workload 5 in each of the last three closed ISO weeks.
 
     Private to the person's manager (no manager: no risk), who alone is notified. The
-    evidence says no more than "workload 5 for 3 weeks running".
+    evidence says no more than "workload 5 for 3 weeks running". A manager set during
+    those weeks is not told: the earlier weeks' check-ins were for the previous
+    manager (``health.checkins.weekly``), and the risk would say what they held.
     """
     weeks = closed_weeks(today=_today(now), count=OVERLOAD_WEEKS)
     week_q = Q()
@@ -334,6 +337,10 @@ def risk_scan_overload(*, now: datetime) -> SyncResult:
     )
     findings, managers = {}, {}
     for person in people:
+        if week_ended_before(
+            week=weeks[0], moment=person.manager_since, time_zone=person.time_zone
+        ):
+            continue
         key = f"user:{person.pk}"
         managers[key] = person.manager
         findings[key] = Finding(

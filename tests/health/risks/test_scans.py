@@ -348,6 +348,31 @@ def test_overload_is_private_to_the_manager_and_tells_only_them(tenant, leader):
     ]
 
 
+def test_a_new_manager_is_not_told_of_weeks_told_to_the_previous_one(tenant, leader):
+    """Overload rests on three weeks of check-ins; a manager set after the first of them
+    ended cannot read it on /checkins/team/, so the risk must not say it either."""
+    manager = UserFactory(role=Role.CONSULTANT)
+    since_last_week = overloaded_person(manager=manager)
+    since_last_week.manager_since = datetime.datetime.combine(
+        WEEKS[-1].monday, datetime.time(9), tzinfo=datetime.UTC
+    )
+    since_last_week.save(update_fields=["manager_since"])
+    since_before = overloaded_person(manager=manager)
+    since_before.manager_since = datetime.datetime.combine(
+        WEEKS[0].monday - datetime.timedelta(days=7), datetime.time(9), tzinfo=datetime.UTC
+    )
+    since_before.save(update_fields=["manager_since"])
+
+    risk_scan_overload(now=NOW)
+
+    assert list(
+        Risk.objects.filter(kind=Risk.Kind.OVERLOAD).values_list("subject_key", flat=True)
+    ) == [f"user:{since_before.pk}"]
+    assert [key for _, key, _ in notifications_state()] == [
+        f"risk:{Risk.objects.get().pk}:manager:{manager.pk}"
+    ]
+
+
 def test_anonymous_pulse_answers_never_raise_overload(tenant, leader):
     person = UserFactory(role=Role.CONSULTANT, manager=leader, team="Delivery")
     for week in WEEKS:
