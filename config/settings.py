@@ -44,6 +44,8 @@ if not SECRET_KEY:
 
         raise ImproperlyConfigured("SECRET_KEY must be set when running against external servers.")
     SECRET_KEY = "psops-local-development-only-not-secret"  # noqa: S105
+# Earlier keys after a rotation: sessions, tokens and held pulse answers still open.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 # --- Hosts and tenancy -------------------------------------------------------------------
 # Tenants are served on <slug>.<PSOPS_BASE_DOMAIN>; the base domain itself is the public site.

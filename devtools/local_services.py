@@ -146,11 +146,16 @@ def redis_url() -> str:
                     str(REDIS_DIR / "redis.pid"),
                     "--logfile",
                     str(REDIS_DIR / "redis.log"),
-                    # Nothing on disk: held anonymous pulse answers never reach a file.
+                    # The broker's queue survives a restart, as in production; the
+                    # outbox in PostgreSQL is still what makes emails due.
                     "--save",
                     "",
                     "--appendonly",
-                    "no",
+                    "yes",
+                    "--appendfsync",
+                    "everysec",
+                    "--maxmemory-policy",
+                    "noeviction",
                 ],
                 check=True,
                 capture_output=True,

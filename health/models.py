@@ -153,6 +153,28 @@ class PulseParticipation(models.Model):
         return f"{self.user_id} answered {self.iso_year}-W{self.iso_week:02d}"
 
 
+class HeldPulseAnswer(models.Model):
+    """A pulse answer given but not yet published: sealed, padded, holding no person.
+
+    Written in the same transaction as the person's ``PulseParticipation`` and deleted
+    in the transaction that publishes its week (``health.pulse``): a restart of any
+    process loses neither. ``sealed`` opens only with the key derived from
+    ``SECRET_KEY`` (``health.pulse.holding``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    iso_year = models.PositiveSmallIntegerField()
+    iso_week = models.PositiveSmallIntegerField()
+    sealed = models.BinaryField()
+
+    class Meta:
+        # No ordering: rows carry no order worth showing.
+        indexes = [models.Index(fields=["iso_year", "iso_week"])]
+
+    def __str__(self) -> str:
+        return f"A sealed answer of {self.iso_year}-W{self.iso_week:02d}"
+
+
 class TeamMembership(models.Model):
     """The team a person belongs to for the anonymity rules, from an ISO week on.
 

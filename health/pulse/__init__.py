@@ -16,9 +16,17 @@ Nothing joins the two:
 
 - Columns: an answer has no user, no session, no timestamp (only the ISO week) and a
   random UUID key; the holding area (below) keeps no user either.
-- Row order, keys and transaction ids: an answer is never written when it is given.
-  It waits in a holding area outside the database until at least the tenant's
-  minimum have arrived; then the whole week is rewritten in ONE transaction (that
+- The holding area: an answer waits, until at least the tenant's minimum have
+  arrived, as a ``HeldPulseAnswer`` row written in the same transaction as the
+  person's participation (so that a restart of any process loses neither the answer
+  nor the "answered this week" without the other). The row is sealed (AES-GCM, a key
+  derived from ``SECRET_KEY`` with HKDF, the tenant schema and week bound in) and
+  padded to one fixed length: a reader of the database sees that someone answered,
+  which the participation says anyway, and a blob that tells nothing of the answer,
+  not even the length of its comment.
+- Row order, keys and transaction ids: a published answer is never written when it
+  is given. Once the week holds the minimum, the whole week is rewritten in ONE
+  transaction that also deletes the held rows (that
   week's rows deleted, every answer of the week inserted again in a random order
   with fresh uuid4 keys). The table therefore only ever holds one batch per week:
   one ``xmin`` for all of its rows, different from every participation's, and a
@@ -91,11 +99,11 @@ Not protected against (residual risks, by design or out of reach of this code):
 - Someone who watches the system while people answer: Redis ``MONITOR`` or
   repeated reads of the holding area, the application server's memory or request
   logs, PostgreSQL statement logs. Such an observer sees answers as they arrive.
-- A reader of the holding area AND the database at the same moment: the held
-  answers (fewer than the minimum) belong to the people whose participation rows
-  came after the last batch. The holding area must be treated like process memory:
-  do not back it up, and prefer a Redis without persistence (the embedded
-  development Redis saves snapshots to ``.data/redis``).
+- A reader of the database who also has ``SECRET_KEY`` (an operator of the
+  servers): a held answer shares its transaction id with its author's participation
+  until its week is published, so it can be opened and read as theirs. Keep the
+  secret out of backups and away from database readers; once a week is published
+  its held rows are gone (but see successive states, below).
 - Successive states of the database: repeated dumps, WAL archives or not yet
   vacuumed dead rows keep earlier batches, so their difference tells which answers
   arrived in which batch (each of at least the minimum, but a team label can
@@ -108,15 +116,19 @@ Rules as implemented
 - One answer per person per week: a ``PulseParticipation`` row (unique per user and
   week, holding no answer) is written in its own transaction; only after it commits
   is the answer added to the holding area. A second answer is refused.
-- Holding area: a Redis SET per tenant schema and ISO week (unordered; each member
-  the JSON of the answer plus a random nonce so identical answers stay distinct).
-- Publishing: as soon as a week holds at least the minimum, all of its held
-  answers are taken atomically (a Lua script: SMEMBERS + DEL) and the week is
-  rewritten as above. If the database write fails they are put back.
+- Holding area: ``HeldPulseAnswer`` rows, sealed (``health.pulse.holding``); a key
+  rotation keeps the old secret in ``SECRET_KEY_FALLBACKS`` until held weeks are
+  published, or their answers cannot be opened.
+- Publishing: as soon as a week holds at least the minimum, its held rows are read,
+  opened and deleted and the week is rewritten as above, in one transaction under a
+  per-week advisory lock: a failure leaves everything held for the hourly job.
 - Closing: a week is over when its Sunday is over everywhere on Earth (UTC-12, the
   last time zone), so nobody can still add to a week whose results are shown. The
   hourly job ``pulse_publish`` publishes weeks that reached the minimum and
-  discards the held answers of closed weeks below it (the form tells people).
+  deletes unread the held answers of closed weeks below it: the form says so before
+  anyone answers, and the thank-you says so again. They are not carried into a later
+  week: one person's answers of two weeks in one group would let a group of N answers
+  be fewer than N people.
 - Results: only for closed weeks; nothing, not even a count, for a week still open
   or a week with fewer answers than the minimum in force for that week. Per team: a
   team with fewer than the minimum answers is folded into "Other teams" (with people

@@ -1,34 +1,35 @@
-"""The holding area: answers given but not yet published, outside the database.
+"""The holding area: answers given but not yet published, sealed in PostgreSQL.
 
-A Redis SET per tenant schema and ISO week (unordered; each member the JSON of the
-answer plus a random nonce so identical answers stay distinct). See the threat
-model in ``health.pulse``.
+A ``HeldPulseAnswer`` row per answer, written in the same transaction as the person's
+``PulseParticipation``: "you answered this week" and the answer survive or vanish
+together, whatever restarts. The row holds no person, no time and a random key; its
+content is sealed with AES-GCM under a key derived from ``SECRET_KEY`` and padded to one
+fixed length, so a database reader without the key learns neither an answer nor the
+length of a comment. The tenant schema and the week are bound into the seal, so a row
+copied to another tenant or week does not open. See the threat model in
+``health.pulse``.
 """
 
 import json
-import secrets
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
-import redis
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
-from django.db import connection
 
 from health.weeks import IsoWeek
 
-# Held answers of a week nobody settles (no beat running) vanish after this.
-HELD_TTL = timedelta(days=21)
-_random = secrets.SystemRandom()
-
-# Takes every member of a set, atomically, if it has at least ARGV[1] of them.
-_TAKE_SCRIPT = """
-if redis.call('SCARD', KEYS[1]) < tonumber(ARGV[1]) then return {} end
-local members = redis.call('SMEMBERS', KEYS[1])
-redis.call('DEL', KEYS[1])
-return members
-"""
+# Every sealed answer is padded to this many bytes before sealing: a comment of
+# COMMENT_MAX_LENGTH characters, each escaped to at most six bytes, and a team of 100
+# fit with room to spare.
+PADDED_LENGTH = 16384
+_NONCE_BYTES = 12
+_KEY_PURPOSE = b"psops.pulse.held-answers.v1"
 
 
 @dataclass(frozen=True)
@@ -40,71 +41,59 @@ class PulseAnswer:
     comment: str
 
 
-@lru_cache(maxsize=4)
-def _redis_for(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5)
+class HeldAnswerUnreadable(Exception):
+    """A held answer opens with none of the keys: ``SECRET_KEY`` changed without a fallback."""
 
 
-def pulse_redis() -> redis.Redis:
-    """The Redis that holds answers not yet published (the same server as the cache)."""
-    return _redis_for(settings.REDIS_CLIENT_URL)
+@lru_cache(maxsize=8)
+def _key(secret: str) -> AESGCM:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_PURPOSE).derive(
+        secret.encode()
+    )
+    return AESGCM(derived)
 
 
-def _key_prefix() -> str:
-    # Overridable so that tests never touch the held answers of a running server.
-    return getattr(settings, "PULSE_HELD_KEY_PREFIX", "psops:pulse:held")
+def _keys() -> list[AESGCM]:
+    """The current key first, then those of ``SECRET_KEY_FALLBACKS`` (a key rotation)."""
+    return [_key(secret) for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]]
 
 
-def held_key(*, schema: str, week: IsoWeek) -> str:
-    return f"{_key_prefix()}:{schema}:{week}"
+def _bound(*, schema: str, week: IsoWeek) -> bytes:
+    return f"{schema}:{week}".encode()
 
 
-def held_member(answer: PulseAnswer) -> str:
-    return json.dumps(
-        {
-            "team": answer.team,
-            "energy": answer.energy,
-            "workload": answer.workload,
-            "safety": answer.safety,
-            "comment": answer.comment,
-            "nonce": secrets.token_hex(16),
-        },
-        sort_keys=True,
+def seal(answer: PulseAnswer, *, schema: str, week: IsoWeek) -> bytes:
+    plain = json.dumps(asdict(answer), ensure_ascii=False, sort_keys=True).encode()
+    if len(plain) > PADDED_LENGTH:  # pragma: no cover - the form's limits keep it shorter
+        raise ValueError("A pulse answer longer than the padded length cannot be sealed.")
+    padded = plain + b" " * (PADDED_LENGTH - len(plain))
+    nonce = os.urandom(_NONCE_BYTES)
+    return nonce + _keys()[0].encrypt(nonce, padded, _bound(schema=schema, week=week))
+
+
+def unseal(sealed: bytes | memoryview, *, schema: str, week: IsoWeek) -> PulseAnswer:
+    raw = bytes(sealed)
+    nonce, body = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+    for key in _keys():
+        try:
+            padded = key.decrypt(nonce, body, _bound(schema=schema, week=week))
+        except InvalidTag:
+            continue
+        data = json.loads(padded.rstrip(b" "))
+        return PulseAnswer(
+            team=str(data["team"]),
+            energy=int(data["energy"]),
+            workload=int(data["workload"]),
+            safety=int(data["safety"]),
+            comment=str(data["comment"]),
+        )
+    raise HeldAnswerUnreadable(
+        f"A held pulse answer of {week} opens with no key: was SECRET_KEY changed without "
+        "keeping the old one in SECRET_KEY_FALLBACKS?"
     )
 
 
-def answer_from_member(member: str) -> PulseAnswer:
-    data = json.loads(member)
-    return PulseAnswer(
-        team=str(data["team"]),
-        energy=int(data["energy"]),
-        workload=int(data["workload"]),
-        safety=int(data["safety"]),
-        comment=str(data["comment"]),
-    )
-
-
-def held_add(*, key: str, members: Iterable[str]) -> None:
-    members = list(members)
-    if not members:
-        return
-    pipe = pulse_redis().pipeline(transaction=True)
-    pipe.sadd(key, *members)
-    pipe.expire(key, HELD_TTL)
-    pipe.execute()
-
-
-def held_take(*, key: str, at_least: int) -> list[str]:
-    take = pulse_redis().register_script(_TAKE_SCRIPT)
-    return list(take(keys=[key], args=[at_least]))
-
-
-def held_weeks() -> list[IsoWeek]:
-    """The weeks of the current tenant that have answers in the holding area."""
-    prefix = f"{_key_prefix()}:{connection.schema_name}:"  # type: ignore[attr-defined]  # django-tenants'
-    weeks = set()
-    for key in pulse_redis().scan_iter(match=f"{prefix}*", count=500):
-        year, _, week = key.removeprefix(prefix).partition("-W")
-        if year.isdigit() and week.isdigit():
-            weeks.add(IsoWeek(int(year), int(week)))
-    return sorted(weeks)
+def unseal_all(
+    sealed: Iterable[bytes | memoryview], *, schema: str, week: IsoWeek
+) -> list[PulseAnswer]:
+    return [unseal(item, schema=schema, week=week) for item in sealed]

@@ -7,24 +7,14 @@ from collections import Counter
 from dataclasses import replace
 from datetime import date, datetime
 
-import redis
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import schema_context
 
 from health.anonymity import pulse_groups_fold, pulse_minimum, pulse_minimums
 from health.groups import anonymity_changes_sync, first_week_counted, team_for_week
-from health.models import PulseParticipation, PulseResponse
-from health.pulse.holding import (
-    PulseAnswer,
-    answer_from_member,
-    held_add,
-    held_key,
-    held_member,
-    held_take,
-    held_weeks,
-    pulse_redis,
-)
+from health.models import HeldPulseAnswer, PulseParticipation, PulseResponse
+from health.pulse.holding import PulseAnswer, seal, unseal_all
 from health.weeks import IsoWeek, closing_today
 from psops.accounts.models import User
 
@@ -40,10 +30,6 @@ class PulseAlreadyAnswered(ValidationError):
 
 class PulseNotCountedYet(ValidationError):
     """The person does not count toward any group this week (``health.groups``)."""
-
-
-class PulseUnavailable(Exception):
-    """The holding area cannot be reached: nothing was recorded."""
 
 
 def pulse_closing_today(now: datetime | None = None) -> date:
@@ -96,12 +82,11 @@ def pulse_submit(
     """Record that ``user`` answered ``week`` and hold their answer, without their name.
 
     The answer counts for the team ``user`` belongs to for ``week`` (``health.groups``),
-    not the team set today. The participation row commits on its own; only then is the
-    answer added to the holding area (and published if the week now holds enough
-    answers). Raises ``ValidationError`` for bad input, ``PulseNotCountedYet`` for a
-    newcomer, ``PulseAlreadyAnswered`` for a second answer in the week and
-    ``PulseUnavailable`` when the holding area is down; in each case nothing is
-    recorded.
+    not the team set today. The participation row and the sealed held answer commit
+    together (one survives only with the other); once committed, the week is published
+    if it now holds enough answers. Raises ``ValidationError`` for bad input,
+    ``PulseNotCountedYet`` for a newcomer and ``PulseAlreadyAnswered`` for a second
+    answer in the week; in each case nothing is recorded.
     """
     answer = _answer_validated(
         team="", energy=energy, workload=workload, safety=safety, comment=comment
@@ -113,36 +98,26 @@ def pulse_submit(
     answer = replace(answer, team=team)
     if pulse_answered(user=user, week=week):
         raise PulseAlreadyAnswered(already_answered_message(week))
-    try:
-        pulse_redis().ping()
-    except redis.RedisError as error:
-        raise PulseUnavailable from error
     schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants'
-    member = held_member(answer)
     try:
         with transaction.atomic():
             PulseParticipation.objects.create(user=user, iso_year=week.year, iso_week=week.week)
-            transaction.on_commit(
-                lambda: _hold_and_publish(schema=schema, week=week, member=member, user_id=user.pk)
+            HeldPulseAnswer.objects.create(
+                iso_year=week.year,
+                iso_week=week.week,
+                sealed=seal(answer, schema=schema, week=week),
             )
+            transaction.on_commit(lambda: _publish_if_due(schema=schema, week=week))
     except IntegrityError as error:  # the same person answering twice at once
         raise PulseAlreadyAnswered(already_answered_message(week)) from error
 
 
-def _hold_and_publish(*, schema: str, week: IsoWeek, member: str, user_id: int) -> None:
+def _publish_if_due(*, schema: str, week: IsoWeek) -> None:
     with schema_context(schema):
-        try:
-            held_add(key=held_key(schema=schema, week=week), members=[member])
-        except redis.RedisError as error:
-            # Nothing is held, so the person has not answered: let them try again.
-            PulseParticipation.objects.filter(
-                user_id=user_id, iso_year=week.year, iso_week=week.week
-            ).delete()
-            raise PulseUnavailable from error
         try:
             pulse_week_publish(week=week)
         except Exception:
-            # The answers are back in the holding area; the hourly job tries again.
+            # The answers stay held; the hourly job tries again.
             logger.exception("Publishing the pulse answers of %s failed", week)
 
 
@@ -150,35 +125,47 @@ def pulse_week_publish(*, week: IsoWeek, minimum: int | None = None) -> int:
     """Publish the held answers of ``week`` if there are at least the minimum.
 
     Returns how many answers were published (0 when too few are held). The minimum is
-    the one in force for ``week``.
+    the one in force for ``week``. Taking the held answers and rewriting the week are
+    one transaction: a failure leaves everything held.
     """
     minimum = minimum or pulse_minimum(week)
-    key = held_key(schema=connection.schema_name, week=week)  # type: ignore[attr-defined]  # django-tenants'
-    members = held_take(key=key, at_least=minimum)
-    if not members:
-        return 0
-    return _publish(week=week, key=key, members=members, minimum=minimum)
+    with transaction.atomic():
+        _week_lock(week)
+        held = _held(week)
+        if len(held) < minimum:
+            return 0
+        _publish(week=week, held=held, minimum=minimum)
+    return len(held)
 
 
-def _publish(*, week: IsoWeek, key: str, members: list[str], minimum: int) -> int:
-    try:
-        new_answers = [answer_from_member(member) for member in members]
-        with transaction.atomic():
-            _week_rewrite(week=week, new_answers=new_answers, minimum=minimum)
-    except BaseException:
-        held_add(key=key, members=members)
-        raise
-    return len(members)
-
-
-def _week_rewrite(*, week: IsoWeek, new_answers: list[PulseAnswer], minimum: int) -> None:
-    """Replace the week's rows by all of its answers, in one batch: see the docstring."""
+def _week_lock(week: IsoWeek) -> None:
     with connection.cursor() as cursor:
         # Two publishers of the same week would each keep the other's rows twice.
         cursor.execute(
             "SELECT pg_advisory_xact_lock(hashtext(%s))",
             [f"psops.pulse:{connection.schema_name}:{week}"],  # type: ignore[attr-defined]  # django-tenants'
         )
+
+
+def _held(week: IsoWeek) -> list[tuple[uuid.UUID, bytes | memoryview]]:
+    return list(
+        HeldPulseAnswer.objects.filter(iso_year=week.year, iso_week=week.week).values_list(
+            "id", "sealed"
+        )
+    )
+
+
+def _publish(
+    *, week: IsoWeek, held: list[tuple[uuid.UUID, bytes | memoryview]], minimum: int
+) -> None:
+    schema = connection.schema_name  # type: ignore[attr-defined]  # django-tenants'
+    new_answers = unseal_all((sealed for _, sealed in held), schema=schema, week=week)
+    HeldPulseAnswer.objects.filter(pk__in=[pk for pk, _ in held]).delete()
+    _week_rewrite(week=week, new_answers=new_answers, minimum=minimum)
+
+
+def _week_rewrite(*, week: IsoWeek, new_answers: list[PulseAnswer], minimum: int) -> None:
+    """Replace the week's rows by all of its answers, in one batch: see the docstring."""
     rows = PulseResponse.objects.filter(iso_year=week.year, iso_week=week.week)
     answers = [
         PulseAnswer(*values)
@@ -206,21 +193,27 @@ def _week_rewrite(*, week: IsoWeek, new_answers: list[PulseAnswer], minimum: int
 def pulse_held_settle(*, today: date | None = None) -> dict[str, int]:
     """Publish every held week that reached the minimum; discard closed weeks below it.
 
-    Idempotent: a second run finds nothing left to publish or discard.
+    A closed week below the minimum is never published: its answers are deleted, as the
+    form tells people before they answer. Idempotent: a second run finds nothing left
+    to publish or discard.
     """
     today = today or pulse_closing_today()
-    weeks = held_weeks()
+    weeks = [
+        IsoWeek(year, week)
+        for year, week in HeldPulseAnswer.objects.values_list("iso_year", "iso_week")
+        .distinct()
+        .order_by("iso_year", "iso_week")
+    ]
     minimums = pulse_minimums(weeks=weeks)
     published = discarded = 0
     for week in weeks:
-        minimum = minimums[week]
-        if not week.is_closed(today):
-            published += pulse_week_publish(week=week, minimum=minimum)
-            continue
-        key = held_key(schema=connection.schema_name, week=week)  # type: ignore[attr-defined]  # django-tenants'
-        members = held_take(key=key, at_least=0)
-        if len(members) >= minimum:
-            published += _publish(week=week, key=key, members=members, minimum=minimum)
-        else:
-            discarded += len(members)
+        with transaction.atomic():
+            _week_lock(week)
+            held = _held(week)
+            if len(held) >= minimums[week]:
+                _publish(week=week, held=held, minimum=minimums[week])
+                published += len(held)
+            elif week.is_closed(today):
+                HeldPulseAnswer.objects.filter(pk__in=[pk for pk, _ in held]).delete()
+                discarded += len(held)
     return {"published": published, "discarded": discarded}

@@ -80,17 +80,13 @@ def pulse(request: HtmxHttpRequest) -> HttpResponse:
                 return _pulse_page(request, week=week, form=None, status=409)
             except ValidationError as error:
                 form_errors_from(form, error)
-            except services.PulseUnavailable:
-                form.add_error(
-                    None,
-                    "Your answer could not be saved just now, and nothing was recorded. "
-                    "Please try again in a minute.",
-                )
-                status = 503
             else:
+                minimum = anonymity.pulse_minimum(week)
                 messages.success(
                     request,
-                    f"Thank you: your answer for {week} is in, without your name.",
+                    f"Thank you: your answer for {week} is in, without your name. It is "
+                    f"published with the others once {minimum} have answered; a week with "
+                    f"fewer than {minimum} answers is not published.",
                 )
                 return redirect("pulse:pulse")
     return _pulse_page(request, week=week, form=form, status=status)

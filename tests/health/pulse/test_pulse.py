@@ -1,13 +1,12 @@
 """The anonymous pulse: every rule of ``health.pulse``, one test (or more) each.
 
-Answers wait in the real (embedded) Redis under a key prefix of this test's own,
-removed afterwards. Most tests run inside the test's transaction, so the callbacks
-that run after a commit are run by ``django_capture_on_commit_callbacks``; the test
+Held answers wait sealed in the test database like any other row. Most tests run
+inside the test's transaction, so the callbacks that run after a commit are run by
+``django_capture_on_commit_callbacks``; the test
 about transaction ids and row order needs real commits and runs the pulse on a
 connection of its own (a thread), cleaning up what it committed.
 """
 
-import json
 import random
 import re
 import threading
@@ -21,7 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from health import anonymity
-from health.models import AnonymityMinimum, PulseParticipation, PulseResponse
+from health.models import AnonymityMinimum, HeldPulseAnswer, PulseParticipation, PulseResponse
 from health.pulse import holding, selectors, services
 from health.pulse.tasks import pulse_publish
 from health.weeks import IsoWeek
@@ -59,9 +58,12 @@ def answer(django_capture_on_commit_callbacks, make_user):
     return submit
 
 
-def held(week: IsoWeek = WEEK) -> set[str]:
-    key = holding.held_key(schema=connection.schema_name, week=week)
-    return holding.pulse_redis().smembers(key)
+def held(week: IsoWeek = WEEK) -> list[holding.PulseAnswer]:
+    """The answers of ``week`` still waiting to be published, unsealed."""
+    sealed = HeldPulseAnswer.objects.filter(iso_year=week.year, iso_week=week.week)
+    return holding.unseal_all(
+        sealed.values_list("sealed", flat=True), schema=connection.schema_name, week=week
+    )
 
 
 def rows(week: IsoWeek = WEEK):
@@ -119,17 +121,52 @@ def test_no_column_of_an_answer_can_point_to_a_person_or_a_moment(tenant):
     assert participation == {"id", "user", "iso_year", "iso_week"}
 
 
-def test_a_held_answer_carries_no_person_and_identical_answers_stay_distinct(answer, make_user):
+def test_a_held_answer_is_sealed_padded_and_carries_no_person(answer, tenant):
     first = answer(team="Delivery", energy=4, comment="same")
     answer(team="Delivery", energy=4, comment="same")
+    answer(team="Delivery", energy=2, comment="a much longer comment " * 90)
 
-    members = [json.loads(member) for member in held()]
-    assert len(members) == 2  # a random nonce keeps two identical answers apart
-    for member in members:
-        assert set(member) == {"team", "energy", "workload", "safety", "comment", "nonce"}
-        assert first.email not in json.dumps(member)
-        assert re.fullmatch(r"[0-9a-f]{32}", member["nonce"])
-    assert rows().count() == 0  # nothing in the database yet
+    columns = {
+        column.name
+        for column in connection.introspection.get_table_description(
+            connection.cursor(), HeldPulseAnswer._meta.db_table
+        )
+    }
+    assert columns == {"id", "iso_year", "iso_week", "sealed"}
+    sealed = [bytes(value) for value in HeldPulseAnswer.objects.values_list("sealed", flat=True)]
+    assert len(sealed) == 3
+    # A database reader sees three blobs of one length: not the answers, not the
+    # length of a comment, not that two answers are the same.
+    assert len({len(value) for value in sealed}) == 1
+    assert len(set(sealed)) == 3
+    for value in sealed:
+        assert b"same" not in value and b"Delivery" not in value
+        assert first.email.encode() not in value
+    assert sorted(answer.energy for answer in held()) == [2, 4, 4]
+    assert {answer.team for answer in held()} == {"Delivery"}
+    assert rows().count() == 0  # nothing published yet
+
+
+def test_a_held_answer_opens_only_with_the_secret_key_its_tenant_and_its_week(
+    answer, tenant, settings
+):
+    answer(energy=5, comment="only with the key")
+    schema = connection.schema_name
+    (sealed,) = HeldPulseAnswer.objects.values_list("sealed", flat=True)
+
+    assert holding.unseal(sealed, schema=schema, week=WEEK).comment == "only with the key"
+    with pytest.raises(holding.HeldAnswerUnreadable):
+        holding.unseal(sealed, schema="another_tenant", week=WEEK)
+    with pytest.raises(holding.HeldAnswerUnreadable):
+        holding.unseal(sealed, schema=schema, week=WEEK.shifted(1))
+
+    # A rotated key keeps the old one as a fallback: held answers still open.
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-key-after-a-rotation-" + "x" * 40
+    with pytest.raises(holding.HeldAnswerUnreadable):
+        holding.unseal(sealed, schema=schema, week=WEEK)
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert holding.unseal(sealed, schema=schema, week=WEEK).energy == 5
 
 
 def test_a_second_answer_in_the_same_week_is_refused_and_the_first_stands(answer):
@@ -140,7 +177,7 @@ def test_a_second_answer_in_the_same_week_is_refused_and_the_first_stands(answer
 
     assert "already answered the pulse for week 2024-W10" in refused.value.messages[0]
     assert PulseParticipation.objects.filter(user=person).count() == 1
-    assert [json.loads(member)["energy"] for member in held()] == [2]
+    assert [held_answer.energy for held_answer in held()] == [2]
     # The next week is a new pulse.
     answer(user=person, week=WEEK.shifted(1))
     assert len(held(WEEK.shifted(1))) == 1
@@ -164,7 +201,7 @@ def test_nothing_is_published_until_the_minimum_then_all_at_once(answer):
     answer(energy=5)
 
     assert sorted(rows().values_list("energy", flat=True)) == [1, 2, 3, 4, 5]
-    assert held() == set()
+    assert held() == []
     first_ids = set(rows().values_list("id", flat=True))
 
     # The next answers wait again until there are enough of them...
@@ -176,7 +213,7 @@ def test_nothing_is_published_until_the_minimum_then_all_at_once(answer):
     # ...and then the whole week is written again, every row with a fresh key.
     answer(energy=1)
     assert rows().count() == 10
-    assert held() == set()
+    assert held() == []
     assert first_ids.isdisjoint(rows().values_list("id", flat=True))
     assert all(uuid.UUID(str(pk)).version == 4 for pk in rows().values_list("id", flat=True))
 
@@ -302,13 +339,14 @@ def test_a_database_reader_cannot_match_answers_to_people_by_order_keys_or_trans
             observed["held"] = held()
         finally:
             rows().delete()
+            HeldPulseAnswer.objects.all().delete()
             User.objects.filter(pk__in=[person.pk for person in people]).delete()
 
     run_on_own_connection(people_answer_one_after_another)
 
     scan = observed["scan"]
     assert sorted(comment for *_, comment in scan) == answers_in_order
-    assert observed["held"] == set()
+    assert observed["held"] == []
     # One batch: every row written by one transaction...
     response_xmins = {xmin for _, _, xmin, _ in scan}
     assert len(response_xmins) == 1
@@ -350,7 +388,7 @@ def run_on_own_connection(work) -> None:
         raise errors[0]
 
 
-def test_answers_go_back_to_the_holding_area_when_the_database_write_fails(answer, monkeypatch):
+def test_answers_stay_held_when_publishing_them_fails(answer, monkeypatch):
     for _ in range(4):
         answer()
 
@@ -358,7 +396,7 @@ def test_answers_go_back_to_the_holding_area_when_the_database_write_fails(answe
         raise RuntimeError("database write failed")
 
     monkeypatch.setattr(PulseResponse.objects, "bulk_create", broken_bulk_create)
-    answer()  # the fifth answer is taken, the write fails, the answers go back
+    answer()  # the fifth answer is recorded; publishing the week fails and is logged
 
     assert rows().count() == 0
     assert len(held()) == 5
@@ -366,20 +404,40 @@ def test_answers_go_back_to_the_holding_area_when_the_database_write_fails(answe
     monkeypatch.undo()
     assert services.pulse_week_publish(week=WEEK) == 5
     assert rows().count() == 5
+    assert held() == []
 
 
-def test_when_the_holding_area_is_down_nothing_is_recorded(tenant, make_user, monkeypatch):
-    import redis
-
+def test_an_answer_and_its_participation_are_recorded_together_or_not_at_all(
+    tenant, make_user, monkeypatch
+):
+    """'You answered this week' is never recorded for an answer that was not kept."""
     person = make_user()
-    unreachable = redis.Redis(unix_socket_path="/nonexistent/redis.sock", socket_timeout=1)
-    monkeypatch.setattr(holding, "pulse_redis", lambda: unreachable)
-    monkeypatch.setattr(services, "pulse_redis", lambda: unreachable)
 
-    with pytest.raises(services.PulseUnavailable):
+    def broken_seal(*args, **kwargs):
+        raise RuntimeError("the held answer could not be written")
+
+    monkeypatch.setattr(services, "seal", broken_seal)
+    with pytest.raises(RuntimeError):
         services.pulse_submit(user=person, week=WEEK, energy=3, workload=3, safety=3)
 
     assert not PulseParticipation.objects.filter(user=person).exists()
+    assert held() == []
+
+
+def test_held_answers_do_not_depend_on_redis(answer, settings):
+    """Nothing of the pulse waits in Redis, so a Redis restart loses no answer."""
+    settings.REDIS_CLIENT_URL = "unix:///nonexistent/redis.sock"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "unix:///nonexistent/redis.sock",
+        }
+    }
+    for _ in range(4):
+        answer()
+    assert len(held()) == 4
+    answer()
+    assert rows().count() == 5
 
 
 @pytest.mark.parametrize(
@@ -396,7 +454,7 @@ def test_bad_input_is_refused_and_records_nothing(tenant, make_user, scores):
         services.pulse_submit(user=person, week=WEEK, **values)
 
     assert not PulseParticipation.objects.filter(user=person).exists()
-    assert held() == set()
+    assert held() == []
 
 
 # --- The hourly job ------------------------------------------------------------------------
@@ -422,7 +480,7 @@ def test_the_job_discards_leftovers_of_a_closed_week_and_is_idempotent(answer, s
         "published": 0,
         "discarded": 3,
     }
-    assert held() == set()
+    assert held() == []
     assert rows().count() == 5
     assert not rows().filter(comment="left over").exists()
 
@@ -437,13 +495,15 @@ def test_the_job_publishes_held_weeks_that_reached_the_minimum_once(tenant, set_
     set_minimum(3)
     open_week, closed_week = WEEK, WEEK.shifted(-1)
     schema = connection.schema_name
-    answer_json = (
-        '{"comment": "", "energy": 3, "nonce": "%s", "safety": 3, "team": "", "workload": 3}'
-    )
+    plain = holding.PulseAnswer(team="", energy=3, workload=3, safety=3, comment="")
     for week, count in ((open_week, 4), (closed_week, 3)):
-        holding.held_add(
-            key=holding.held_key(schema=schema, week=week),
-            members=[answer_json % uuid.uuid4().hex for _ in range(count)],
+        HeldPulseAnswer.objects.bulk_create(
+            HeldPulseAnswer(
+                iso_year=week.year,
+                iso_week=week.week,
+                sealed=holding.seal(plain, schema=schema, week=week),
+            )
+            for _ in range(count)
         )
 
     assert pulse_publish.delay(today=DURING.isoformat()).get() == {
@@ -765,7 +825,7 @@ def test_a_second_answer_through_the_page_gets_a_clear_refusal(
     assert second.status_code == 409
     assert "already answered the pulse" in second.content.decode()
     assert len(held(this_week())) == 1
-    assert json.loads(next(iter(held(this_week()))))["energy"] == 2
+    assert [held_answer.energy for held_answer in held(this_week())] == [2]
 
 
 def test_bad_input_on_the_page_records_nothing(client_for, consultant):
@@ -776,7 +836,7 @@ def test_bad_input_on_the_page_records_nothing(client_for, consultant):
     assert response.status_code == 400
     assert "Choose 1 to 5." in response.content.decode()
     assert not PulseParticipation.objects.exists()
-    assert held(this_week()) == set()
+    assert held(this_week()) == []
 
 
 def test_a_form_shown_for_last_week_does_not_become_this_weeks_answer(client_for, consultant):
