@@ -26,6 +26,7 @@ from django.utils.http import urlsafe_base64_encode
 from psops.accounts.emails import email_normalize
 from psops.accounts.models import EmailChange, Invitation, Role, User
 from psops.mail import EmailToSend, email_send_after_commit, emails_send_after_commit
+from psops.outbox.models import OutboundEmail
 from psops.tenancy.services import organization_base_url
 
 # How long both links of an email change work.
@@ -95,6 +96,27 @@ def invitation_create(*, email: str, role: str, invited_by: User, base_url: str)
         purpose=f"invitation:{invitation.pk}",
     )
     return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, invited_by: User, base_url: str) -> Invitation:
+    """A fresh invitation to the same address and role, whatever became of the email.
+
+    The old link stops working, and its email is withdrawn if it was not sent yet, so
+    the person gets one working link. Possible while the invitation is pending, expired
+    or not: an email that never arrived can always be sent again.
+    """
+    current = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    if current is None or not current.is_pending:
+        raise ValidationError("This invitation was already accepted or revoked.")
+    current.revoked_at = timezone.now()
+    current.save(update_fields=["revoked_at"])
+    # A row the worker is sending right now is locked: the delete waits for it and
+    # then leaves it alone, as it is sent by then.
+    OutboundEmail.objects.filter(purpose=f"invitation:{current.pk}", sent_at__isnull=True).delete()
+    return invitation_create(
+        email=current.email, role=current.role, invited_by=invited_by, base_url=base_url
+    )
 
 
 def invitation_revoke(*, invitation: Invitation) -> None:

@@ -52,6 +52,11 @@ urlpatterns = [
     path("settings/organization/", views.organization_settings, name="organization_settings"),
     path("settings/users/invite/", views.invitation_create, name="invitation_create"),
     path(
+        "settings/invitations/<int:invitation_id>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
         "settings/invitations/<int:invitation_id>/revoke/",
         views.invitation_revoke,
         name="invitation_revoke",

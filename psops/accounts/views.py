@@ -3,7 +3,8 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -23,6 +24,7 @@ from psops.accounts.models import Invitation, OrganizationSettings, Role, User
 from psops.accounts.permissions import role_required
 from psops.accounts.sessions import sign_in_complete
 from psops.accounts.views_security import sign_in_start
+from psops.outbox.models import OutboundEmail
 from psops.tenancy.services import organization_base_url
 from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
@@ -84,9 +86,16 @@ def _user_list_context(request: HttpRequest, invite_form: InvitationForm | None 
     if query:
         users = users.filter(Q(full_name__icontains=query) | Q(email__icontains=query))
     page = Paginator(users, USERS_PER_PAGE).get_page(request.GET.get("page"))
+    emails = OutboundEmail.objects.filter(
+        purpose=Concat(Value("invitation:"), Cast(OuterRef("pk"), CharField()))
+    )
     invitations = (
         Invitation.objects.filter(accepted_at__isnull=True, revoked_at__isnull=True)
         .select_related("invited_by")
+        .annotate(
+            email_sent=Exists(emails.filter(sent_at__isnull=False)),
+            email_tries=Subquery(emails.values("attempts")[:1]),
+        )
         .order_by("-created_at")
     )
     return {
@@ -124,6 +133,23 @@ def invitation_create(request: HtmxHttpRequest) -> HttpResponse:
     return render_page(
         request, "accounts/user_list.html", _user_list_context(request, form), invalid=True
     )
+
+
+@require_http_methods(["POST"])
+@role_required(Role.ADMIN)
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=invitation_id)
+    try:
+        fresh = services.invitation_resend(
+            invitation=invitation, invited_by=request.user, base_url=organization_base_url()
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"Invitation sent again to {fresh.email}; the earlier link no longer works."
+        )
+    return redirect("accounts:user_list")
 
 
 @require_http_methods(["POST"])

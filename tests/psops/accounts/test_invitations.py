@@ -5,10 +5,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.utils import timezone
 
 from psops.accounts.models import Invitation, Role, User
+from psops.outbox.models import OutboundEmail
 from tests.conftest import TenantClient, host_of
 
 pytestmark = pytest.mark.django_db
@@ -283,3 +285,79 @@ class TestRevoking:
         assert response.status_code == 404
         invitation.refresh_from_db()
         assert invitation.is_pending
+
+
+class TestSendingAgain:
+    """An invitation whose email never arrived can always be sent again."""
+
+    @pytest.fixture
+    def unsent(self, admin_client, django_capture_on_commit_callbacks, mailoutbox, settings):
+        # The email is due but its first try failed: the outbox holds it, unsent.
+        settings.EMAIL_BACKEND = "tests.psops.accounts.test_invitations.RefusingBackend"
+        with django_capture_on_commit_callbacks(execute=True):
+            admin_client.post(INVITE_URL, {"email": "lost@example.test", "role": Role.SALES})
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        invitation = Invitation.objects.get(email="lost@example.test")
+        assert OutboundEmail.objects.get(purpose=f"invitation:{invitation.pk}").sent_at is None
+        return invitation
+
+    def test_the_list_says_the_email_was_not_sent(self, admin_client, unsent):
+        page = admin_client.get(USERS_URL).content.decode()
+
+        assert "email not sent yet: 1 try failed" in page
+        assert f"/settings/invitations/{unsent.pk}/resend/" in page
+
+    def test_sending_again_gives_one_working_link_and_withdraws_the_lost_email(
+        self, admin_client, anonymous_client, unsent, django_capture_on_commit_callbacks, mailoutbox
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(f"/settings/invitations/{unsent.pk}/resend/", follow=True)
+
+        assert "Invitation sent again to lost@example.test" in response.content.decode()
+        assert [mail.to for mail in mailoutbox] == [["lost@example.test"]]
+        path = ACCEPT_LINK.search(mailoutbox[0].body)["path"]
+        fresh = Invitation.objects.get(email="lost@example.test", revoked_at__isnull=True)
+        assert fresh.role == Role.SALES
+        unsent.refresh_from_db()
+        assert unsent.revoked_at is not None
+        # The first email will never arrive with a dead link: it is withdrawn.
+        assert not OutboundEmail.objects.filter(purpose=f"invitation:{unsent.pk}").exists()
+        assert OutboundEmail.objects.get(purpose=f"invitation:{fresh.pk}").sent_at is not None
+        assert anonymous_client.get(path).status_code == 200
+        assert "email sent" in admin_client.get(USERS_URL).content.decode()
+
+    def test_an_expired_invitation_can_be_sent_again(
+        self, admin_client, unsent, django_capture_on_commit_callbacks, mailoutbox
+    ):
+        Invitation.objects.filter(pk=unsent.pk).update(expires_at=timezone.now())
+
+        with django_capture_on_commit_callbacks(execute=True):
+            admin_client.post(f"/settings/invitations/{unsent.pk}/resend/")
+
+        assert len(mailoutbox) == 1
+        assert Invitation.objects.get(email="lost@example.test", revoked_at__isnull=True).is_usable
+
+    def test_an_accepted_or_revoked_invitation_is_not_sent_again(
+        self, admin_client, unsent, mailoutbox
+    ):
+        admin_client.post(f"/settings/invitations/{unsent.pk}/revoke/")
+
+        response = admin_client.post(f"/settings/invitations/{unsent.pk}/resend/", follow=True)
+
+        assert "already accepted or revoked" in response.content.decode()
+        assert Invitation.objects.filter(email="lost@example.test").count() == 1
+        assert mailoutbox == []
+
+    @pytest.mark.parametrize("role", [Role.LEADER, Role.CONSULTANT, Role.SALES])
+    def test_only_admins_may_send_again(self, client_for, make_user, unsent, role, mailoutbox):
+        response = client_for(make_user(role)).post(f"/settings/invitations/{unsent.pk}/resend/")
+
+        assert response.status_code == 403
+        assert Invitation.objects.filter(email="lost@example.test").count() == 1
+        unsent.refresh_from_db()
+        assert unsent.is_pending
+
+
+class RefusingBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("the mail server is down")
