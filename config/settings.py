@@ -123,6 +123,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Around everything that may answer an API path with an HTML error page (413
+    # below, 404, 405, 500), which it turns into the API's JSON.
+    "handoffs.api.middleware.ApiJsonErrorsMiddleware",
     # Before anything reads the body (sessions, CSRF, the view).
     "psops.security.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

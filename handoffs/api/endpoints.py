@@ -7,15 +7,22 @@ Endpoints only translate: reads come from ``_packets()``, writes go through
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
 
 from handoffs import services
-from handoffs.api.schemas import ERRORS, ErrorOut, PacketDetailOut, PacketIn, PacketOut
+from handoffs.api.schemas import (
+    ERRORS,
+    ErrorOut,
+    PacketDetailOut,
+    PacketFilters,
+    PacketId,
+    PacketIn,
+    PacketOut,
+    PagePagination,
+)
 from handoffs.models import PACKET_FIELDS, ApiToken, HandoffItem, HandoffPacket, HandoffVerdict
 from handoffs.selectors import surprise_count
-
-MAX_PAGE_SIZE = 100
 
 # The operation ids are the ones the API had as a single module: clients generated
 # from the OpenAPI schema keep their method names.
@@ -51,17 +58,13 @@ def _packets() -> QuerySet[HandoffPacket]:
     response={200: list[PacketOut], **ERRORS},
     summary="List handoff packets, newest first",
 )
-@paginate(LimitOffsetPagination, max_limit=MAX_PAGE_SIZE)
-def handoff_list(
-    request: HttpRequest,
-    status: HandoffPacket.Status | None = None,
-    crm_id: str | None = None,
-) -> QuerySet[HandoffPacket]:
+@paginate(PagePagination)
+def handoff_list(request: HttpRequest, filters: Query[PacketFilters]) -> QuerySet[HandoffPacket]:
     packets = _packets()
-    if status:
-        packets = packets.filter(status=status)
-    if crm_id:
-        packets = packets.filter(crm_id=crm_id.strip())
+    if filters.status:
+        packets = packets.filter(status=filters.status)
+    if filters.crm_id:
+        packets = packets.filter(crm_id=filters.crm_id)
     return packets
 
 
@@ -71,14 +74,15 @@ def handoff_list(
     response={200: PacketDetailOut, 404: ErrorOut, **ERRORS},
     summary="One handoff packet with its items and their latest verdicts",
 )
-def handoff_detail(request: HttpRequest, packet_id: int) -> HandoffPacket:
+def handoff_detail(request: HttpRequest, packet_id: PacketId) -> HandoffPacket:
     return get_object_or_404(_packets(), pk=packet_id)
 
 
 @router.post(
     "/handoffs",
     operation_id="handoffs_api_handoff_upsert",
-    response={200: PacketDetailOut, 201: PacketDetailOut, 409: ErrorOut, **ERRORS},
+    # 400: a body that is not JSON at all.
+    response={200: PacketDetailOut, 201: PacketDetailOut, 400: ErrorOut, 409: ErrorOut, **ERRORS},
     summary="Create or update the draft packet of a CRM deal (idempotent by crm_id)",
 )
 def handoff_upsert(request: AuthenticatedRequest, payload: PacketIn) -> Status:

@@ -1,19 +1,24 @@
 """From a refusal to the API's JSON answer: every error the API sends is shaped here.
 
-``{"detail": "..."}`` for 401, 404 and 409, and for invalid input ``{"detail":
+``{"detail": "..."}`` for 400, 401, 404, 409 and 500, and for invalid input ``{"detail":
 "Validation failed", "errors": {"items.0.kind": ["..."]}}`` with one key per field,
 dotted into lists, whether pydantic (types, choices) or the services (the models'
 own validation) refused it. The services know nothing of HTTP: they raise Django's
-ValidationError or ``PacketNotEditable``, and ``register`` maps them.
+ValidationError or ``PacketNotEditable``, and ``register`` maps them. Anything else
+raised in an endpoint is a bug: logged with its traceback like any server error, and
+answered as JSON 500 that tells nothing of it (``DEBUG`` on or off). Errors Django
+answers outside the endpoints are made JSON by ``handoffs.api.middleware``.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.log import log_response
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from handoffs import services
+from handoffs.api.middleware import SERVER_ERROR
 from handoffs.models import HandoffPacket
 
 # Model field -> the API field the CRM sent it as.
@@ -88,3 +93,16 @@ def register(api: NinjaAPI) -> None:
     @api.exception_handler(Http404)
     def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return api.create_response(request, {"detail": "Not found."}, status=404)
+
+    @api.exception_handler(Exception)
+    def server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        response = api.create_response(request, {"detail": SERVER_ERROR}, status=500)
+        # As Django logs an unhandled error (django.request): admins' mail, log shippers.
+        log_response(
+            "Internal Server Error: %s",
+            request.path,
+            response=response,
+            request=request,
+            exception=exc,
+        )
+        return response

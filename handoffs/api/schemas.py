@@ -1,10 +1,33 @@
-"""The CRM API's request and response bodies: strict input, the packet as the API shows it."""
+"""The CRM API's request and response bodies: strict input, the packet as the API shows it.
+
+Input is refused unless it is what the OpenAPI schema says, so a client generated from
+the schema is never surprised and nothing the database cannot store gets that far:
+
+- every text (body or query) holds no NUL character (PostgreSQL text cannot), which
+  ``StrictInput`` checks for each of its text fields and declares in the schema;
+- a date is ISO text, ``YYYY-MM-DD`` (no timestamps: 0 is not 1970-01-01);
+- a contract value is decimal text (``"120000.00"``) or a whole number, never a float;
+- pages and ids are bounded (``PagePagination``, ``PacketId``).
+"""
 
 import datetime
+import re
 from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
 
+import annotated_types
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from ninja.pagination import LimitOffsetPagination
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from engagements.models import Engagement, Stakeholder
 from handoffs import services
@@ -12,17 +35,136 @@ from handoffs.models import Currency, HandoffItem, HandoffPacket, HandoffStakeho
 from psops.accounts.emails import email_normalize
 from psops.tenancy.services import organization_base_url
 
+# JSON Schema's spelling of StrictInput's text rules: no NUL character anywhere, and
+# for a required text, something besides whitespace.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+NOT_BLANK_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+MAX_PAGE_SIZE = 100
+# Deep enough for any real list, far from PostgreSQL's bigint limit on OFFSET.
+MAX_OFFSET = 1_000_000_000
+BIGINT_MAX = 2**63 - 1
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+MONEY_MAX_WHOLE = 10**12 - 1
+ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# The addresses Django's EmailValidator takes (the models validate with it), as a
+# pattern: JSON Schema's "email" format also allows what it refuses ("a@b.c").
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+EMAIL_PATTERN = rf"^\s*{_ATOM}(\.{_ATOM})*@({_LABEL}\.)+[A-Za-z]{{2,63}}\s*$"
+
+
+def _declare_text_rules(schema: dict[str, Any]) -> None:
+    """Add StrictInput's text rules to the plain text properties of a model's schema."""
+    for prop in schema.get("properties", {}).values():
+        for text in [prop, *prop.get("anyOf", [])]:
+            plain = text.get("type") == "string" and not {"format", "pattern", "enum"} & set(text)
+            if plain:
+                text["pattern"] = NOT_BLANK_PATTERN if text.get("minLength") else NO_NUL_PATTERN
+
+
+def _required_text(cls: type[BaseModel], name: str | None) -> bool:
+    field = cls.model_fields.get(name or "")
+    return field is not None and any(
+        isinstance(rule, annotated_types.MinLen) and rule.min_length for rule in field.metadata
+    )
+
 
 class StrictInput(Schema):
+    """Input the API takes: no unknown key, and text it can store (see the module)."""
+
     # An unknown key is an error, not silently dropped: a misspelt "item" must not
-    # empty the packet's items on the next update. Text is stripped, as forms do.
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # empty the packet's items on the next update.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_declare_text_rules)
+
+    # Every text field of every input schema, present and future: PostgreSQL refuses
+    # NUL in text, and a lone surrogate cannot be encoded, so either would be a 500.
+    # Text is then stripped, as forms do; the lengths were checked as sent, as the
+    # schema says (stripping first would take 200 letters and a space as 200).
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str) or isinstance(value, Enum):  # choices are str too
+            return value
+        if "\x00" in value:
+            raise PydanticCustomError(
+                "text_nul", "Remove the NUL character (\\u0000): text cannot hold it."
+            )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PydanticCustomError(
+                "text_unicode", "Send valid Unicode text (no lone surrogates)."
+            ) from None
+        value = value.strip()
+        if not value and _required_text(cls, info.field_name):
+            raise PydanticCustomError("text_blank", "This field cannot be blank.")
+        return value
+
+
+def _iso_date_text(value: object) -> object:
+    # pydantic would take 0 or "1700000000" as a Unix time: a date is ISO text only.
+    if value is None or isinstance(value, datetime.date):
+        return value
+    if not (isinstance(value, str) and re.fullmatch(ISO_DATE_PATTERN, value)):
+        raise PydanticCustomError("date_text", "Send the date as text: YYYY-MM-DD.")
+    return value
+
+
+def _money(value: object) -> object:
+    # Decimal text or a whole number: a float (1.5) is not exact, "1e5" nor " 12" is
+    # what the schema allows, and a JSON true is not a number.
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 0 <= value <= MONEY_MAX_WHOLE:
+            return value
+    elif isinstance(value, str) and re.fullmatch(MONEY_PATTERN, value):
+        return value
+    raise PydanticCustomError(
+        "money",
+        "Send the amount as decimal text with at most 12 digits and 2 decimals "
+        '("120000.00"), or as a whole number.',
+    )
+
+
+IsoDate = Annotated[datetime.date, BeforeValidator(_iso_date_text)]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": MONEY_PATTERN},
+                {"type": "integer", "minimum": 0, "maximum": MONEY_MAX_WHOLE},
+            ]
+        }
+    ),
+]
+# Ids are PostgreSQL bigints: a larger number is no id, not a database error.
+PacketId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
+
+
+class PacketFilters(StrictInput):
+    status: HandoffPacket.Status | None = None
+    crm_id: str | None = None
+
+
+class PagePagination(LimitOffsetPagination):
+    """``?limit=`` 1 to 100 and ``?offset=`` 0 to a billion; anything else is a 422."""
+
+    class Input(Schema):
+        limit: int = Field(MAX_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class StakeholderIn(StrictInput):
     name: str = Field(min_length=1, max_length=200)
     title: str = Field("", max_length=200)
-    email: str = Field("", max_length=254)
+    email: str = Field(
+        "",
+        max_length=254,
+        json_schema_extra={"anyOf": [{"maxLength": 0}, {"pattern": EMAIL_PATTERN}]},
+    )
     role: Stakeholder.Role = Stakeholder.Role.END_USER
 
     # One spelling per address, as everywhere else: a CRM that changes an address's
@@ -50,10 +192,10 @@ class PacketIn(StrictInput):
         max_length=200,
         description="Matched to an existing client regardless of case, else a new client.",
     )
-    contract_value: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    contract_value: Money | None = None
     currency: Currency = Currency.USD
-    signed_on: datetime.date | None = None
-    requested_start: datetime.date | None = None
+    signed_on: IsoDate | None = None
+    requested_start: IsoDate | None = None
     engagement_kind: Engagement.Kind = Engagement.Kind.IMPLEMENTATION
     goals: str = ""
     success_criteria: str = ""
@@ -167,4 +309,5 @@ class ValidationErrorOut(Schema):
     errors: dict[str, list[str]]
 
 
-ERRORS = {401: ErrorOut, 422: ValidationErrorOut}
+# What every operation may answer besides its own statuses (errors.py shapes each).
+ERRORS = {401: ErrorOut, 413: ErrorOut, 422: ValidationErrorOut, 500: ErrorOut}

@@ -7,8 +7,6 @@ database, and counts the connections it holds after hundreds of requests.
 """
 
 import os
-import subprocess
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -18,10 +16,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from devtools.run_local import BASE_DIR, WEB_THREADS, WEB_WORKERS, web_command
+from devtools.run_local import WEB_THREADS, WEB_WORKERS, web_command
 from tests.conftest import host_of
-from tests.e2e.stack import free_ports
-from tests.servers import database_url
+from tests.servers import database_url, free_ports, web_server_running
 
 SEQUENTIAL, CONCURRENT, CLIENTS = 300, 200, 20
 
@@ -55,29 +52,8 @@ def web_server(django_db_blocker):
         "DEBUG": "true",
         "PSOPS_EMBEDDED_SERVERS": "false",
     }
-    process = subprocess.Popen(
-        web_command(str(port)),
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(f"{base}/healthz", "127.0.0.1")
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(process.stderr.read().decode()) from None
-                time.sleep(0.2)
+    with web_server_running(web_command(str(port)), port=port, env=env) as base:
         yield base, name
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
 
 
 @pytest.mark.django_db

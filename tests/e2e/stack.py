@@ -13,21 +13,18 @@ command line for what a browser cannot do: ``prepare`` builds the organizations
 and people, ``scan <slug>`` sends the risk scans to the worker the way beat does.
 """
 
-import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from psops.redis_urls import redis_client_url, redis_url_with_database
+from tests.servers import free_ports, signal_group, wait_healthy
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS = BASE_DIR / "artifacts" / "e2e"
@@ -70,18 +67,6 @@ def start_of_next_week(now: datetime) -> datetime:
 def _redis_database(url: str) -> int:
     match = re.search(r"[?&]virtual_host=(\d+)", url) or re.search(r"//[^/?]*/(\d+)", url)
     return int(match[1]) if match else 0
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports free right now, all different (held open together while probing)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 @dataclass
@@ -191,8 +176,9 @@ class Stack:
             ],
         )
         PIDFILE.write_text("\n".join(str(p.pid) for p in self.processes.values()))
+        logs = {name: ARTIFACTS / f"{name}.log" for name in self.processes}
         for port in (self.port, self.later_port):
-            self._wait_healthy(port)
+            wait_healthy(port, self.processes, logs)
 
     def _spawn(self, name: str, command: list[str]) -> None:
         log = (ARTIFACTS / f"{name}.log").open("w")
@@ -205,36 +191,17 @@ class Stack:
             start_new_session=True,  # a process group of its own, stopped as one
         )
 
-    def _wait_healthy(self, port: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for name, process in self.processes.items():
-                if process.poll() is not None:
-                    log = (ARTIFACTS / f"{name}.log").read_text()
-                    raise RuntimeError(f"{name} exited with {process.returncode}:\n{log}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(f"the server on port {port} did not become healthy")
-
     def stop(self) -> None:
         for process in self.processes.values():
-            _signal_group(process.pid, signal.SIGTERM)
+            signal_group(process.pid, signal.SIGTERM)
         for process in self.processes.values():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                _signal_group(process.pid, signal.SIGKILL)
+                signal_group(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
         PIDFILE.unlink(missing_ok=True)
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signum)
 
 
 def _stop_leftovers() -> None:
@@ -250,7 +217,7 @@ def _stop_leftovers() -> None:
         except OSError:
             continue
         if b"gunicorn" in command or b"celery" in command:  # not a reused pid
-            _signal_group(pid, signal.SIGKILL)
+            signal_group(pid, signal.SIGKILL)
     PIDFILE.unlink()
 
 
