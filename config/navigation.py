@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from handoffs.selectors import PACKET_READERS
 from psops.accounts.models import Role
 from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, user_has_role
 
@@ -16,7 +17,7 @@ from psops.accounts.permissions import ALL_ROLES, SERVICES_ROLES, user_has_role
 NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Home", "home", ALL_ROLES),
     ("Engagements", "engagements:engagement_list", ALL_ROLES),
-    ("Handoffs", "handoffs:packet_list", ALL_ROLES),
+    ("Handoffs", "handoffs:packet_list", PACKET_READERS),
     ("Clients", "engagements:client_list", SERVICES_ROLES),
     ("Enablement", "handoffs:report", (Role.LEADER, Role.ADMIN)),
     ("Risks", "risks:risk_list", SERVICES_ROLES),

@@ -24,9 +24,19 @@ def surprise_count() -> Count:
     )
 
 
+# Who reads handoff packets at all. Admins run the organization's settings, not its
+# deals: they see the review queue's size and the enablement report's aggregates,
+# never a packet, its SOW or its comments.
+PACKET_READERS = (Role.SALES, Role.CONSULTANT, Role.LEADER)
+
+
+def user_reads_packets(user: User) -> bool:
+    return user_has_role(user, *PACKET_READERS)
+
+
 def packets_visible_to(user: User) -> QuerySet[HandoffPacket]:
-    """Leaders and admins see every packet, sales its own, a consultant those assigned to them."""
-    if user_has_role(user, Role.LEADER, Role.ADMIN):
+    """Leaders see every packet, sales its own, a consultant those assigned to them."""
+    if user_has_role(user, Role.LEADER):
         return HandoffPacket.objects.all()
     if user_has_role(user, Role.SALES):
         return HandoffPacket.objects.filter(filed_by=user)

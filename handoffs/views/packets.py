@@ -27,7 +27,7 @@ from handoffs.models import (
     HandoffPacket,
 )
 from psops.accounts.models import Role, User
-from psops.accounts.permissions import ALL_ROLES, role_required, user_has_role
+from psops.accounts.permissions import role_required, user_has_role
 from psops.submissions.guard import submitted_once
 from psops.tenancy.services import organization_base_url
 from psops.ui.forms import form_errors_from
@@ -41,7 +41,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 @require_http_methods(["GET"])
-@role_required(*ALL_ROLES)
+@role_required(*selectors.PACKET_READERS)
 def packet_list(request: HtmxHttpRequest) -> HttpResponse:
     """Sales: My handoffs. Leaders: the review queue and every packet. Consultants: assigned."""
     status = request.GET.get("status", "")
@@ -49,7 +49,7 @@ def packet_list(request: HtmxHttpRequest) -> HttpResponse:
     page = Paginator(selectors.packet_list(user=request.user, status=status), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    is_leader = user_has_role(request.user, Role.LEADER, Role.ADMIN)
+    is_leader = user_has_role(request.user, Role.LEADER)
     context = {
         "page": page,
         "status": status,
@@ -178,7 +178,7 @@ def packet_edit(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-@role_required(*ALL_ROLES)
+@role_required(*selectors.PACKET_READERS)
 def packet_detail(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
     packet = selectors.packet_get(user=request.user, packet_id=packet_id)
     is_filer = packet.filed_by_id == request.user.pk
@@ -262,7 +262,7 @@ def packet_review(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-@role_required(*ALL_ROLES)
+@role_required(*selectors.PACKET_READERS)
 @submitted_once
 def packet_comment(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
     packet = selectors.packet_get(user=request.user, packet_id=packet_id)
@@ -303,7 +303,7 @@ def packet_assign(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
-@role_required(*ALL_ROLES)
+@role_required(*selectors.PACKET_READERS)
 def packet_sow(request: HtmxHttpRequest, packet_id: int) -> FileResponse:
     """The SOW, only to those who may see the packet (never from a public media URL)."""
     packet = selectors.packet_get(user=request.user, packet_id=packet_id)

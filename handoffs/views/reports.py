@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
-from handoffs import reports
+from handoffs import reports, selectors
 from psops.accounts.models import Role, User
 from psops.accounts.permissions import role_required
 
@@ -220,6 +220,7 @@ def report(request: HtmxHttpRequest) -> HttpResponse:
     period_query = urlencode({"from": choice.period.start, "to": choice.period.end})
     context = {
         "report": enablement,
+        "reads_packets": selectors.user_reads_packets(request.user),
         "period": choice.period,
         "period_errors": choice.errors,
         "default_days": reports.DEFAULT_PERIOD_DAYS,

@@ -13,7 +13,7 @@ from engagements import services as engagement_services
 from engagements.forms import QuickPainPointForm
 from engagements.models import Engagement
 from engagements.selectors import engagements_visible_to, lead_choices
-from handoffs.selectors import review_queue
+from handoffs.selectors import review_queue, user_reads_packets
 from health.checkins.weekly import checkin_this_week
 from health.home import selectors as dashboards
 from health.kpis.base import KpiScope
@@ -75,7 +75,8 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "engagements_by_kind": by_kind,
         "overdue_count": overdue_count,
         "overdue": overdue,
-        "queue": queue[:QUEUE_LIMIT],
+        # Admins see how long the queue is, not the deals in it (they read no packet).
+        "queue": queue[:QUEUE_LIMIT] if user_reads_packets(request.user) else [],
         "queue_count": len(queue),
         "queue_overdue": sum(1 for entry in queue if entry.overdue),
         "pulse": pulse_dashboard_summary(today=today),

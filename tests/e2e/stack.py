@@ -38,6 +38,8 @@ PEOPLE = [
     ("consultant", "Casey Consultant", "consultant"),
     ("mia", "Mia Mendez", "consultant"),
     ("noah", "Noah Novak", "consultant"),
+    # A second leader who manages no one: the check-in summary leaves out only her.
+    ("olga", "Olga Ortiz", "leader"),
 ]
 # Who answers the pulse in the journey; the anonymity minimum is set to their number.
 PULSE_TEAM = ["consultant", "mia", "noah"]

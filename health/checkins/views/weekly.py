@@ -20,7 +20,9 @@ from psops.ui.forms import form_errors_from
 from psops.ui.htmx import HtmxHttpRequest, render_page
 
 HISTORY_PER_PAGE = 10
-SUMMARY_ROLES = (Role.LEADER, Role.ADMIN)
+# Leaders only: the summary is about the people doing the work, and an admin's job
+# (settings, people, delivery of email) needs no reading of how anyone's week went.
+SUMMARY_ROLES = (Role.LEADER,)
 
 
 def _checkin_page_context(

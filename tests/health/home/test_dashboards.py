@@ -113,6 +113,16 @@ class TestLeaderDashboard:
         assert "Tailspin crew scheduling" in html
         assert "Still a draft" not in html
 
+    def test_an_admin_sees_how_long_the_queue_is_but_not_the_deals(self, client_for, admin_user):
+        packet = HandoffPacketFactory(submitted=True, deal_name="Tailspin crew scheduling")
+
+        html = client_for(admin_user).get("/").content.decode()
+
+        assert "1 waiting" in html
+        assert "Tailspin crew scheduling" not in html
+        assert packet.get_absolute_url() not in html
+        assert 'href="/handoffs/"' not in html
+
     def test_the_query_count_does_not_grow_with_data(self, client_for, leader, consultant):
         def build(n):
             for index in range(n):
