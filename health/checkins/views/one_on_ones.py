@@ -57,7 +57,8 @@ def one_on_one_list(request: HtmxHttpRequest) -> HttpResponse:
 def one_on_one_create(request: HtmxHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     form = OneOnOneCreateForm(
-        request.POST or None,
+        # Bound on every POST, even an empty one: an error is added to it below.
+        request.POST if request.method == "POST" else None,
         manager=request.user,
         initial={"held_on": today, "report": request.GET.get("report")},
     )
