@@ -9,9 +9,17 @@ from datetime import timedelta
 
 from celery.schedules import crontab
 
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
-    # Emails the worker was not handed at once (broker down) or could not send yet.
-    "outbox-sweep": {"task": "psops.outbox.sweep", "schedule": timedelta(minutes=1)},
+
+def beat_schedule(*, outbox_sweep: timedelta = timedelta(minutes=1)) -> dict[str, dict]:
+    """The schedule; ``outbox_sweep`` is how soon an email that could not be handed to
+    the worker (broker down) or sent (mail server down) is tried again."""
+    return {
+        "outbox-sweep": {"task": "psops.outbox.sweep", "schedule": outbox_sweep},
+        **_OTHER_JOBS,
+    }
+
+
+_OTHER_JOBS: dict[str, dict] = {
     "clear-expired-sign-in-records": {
         "task": "psops.accounts.tasks.clear_expired_sign_in_records",
         "schedule": timedelta(hours=24),

@@ -15,7 +15,7 @@ import csp.constants as csp
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config.beat import CELERY_BEAT_SCHEDULE  # noqa: F401 - a setting
+from config.beat import beat_schedule
 from psops.redis_urls import redis_client_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -207,6 +207,11 @@ CACHES = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = timedelta(days=1)
+# No one waits for a task's result: what a task did is in PostgreSQL. Sending a task
+# that keeps its result subscribes to the result store first, and with Redis down
+# that retries for about 20 s (a request hangs) and then breaks the result store for
+# the life of the process. A caller that wants a result asks with ignore_result=False.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -232,7 +237,10 @@ CELERY_IMPORTS = [
 CELERY_BEAT_SCHEDULER = "psops.tenancy.scheduler.TenantScheduler"
 # Beat wakes at least once a minute, so /healthz can tell a stopped beat from a quiet one.
 CELERY_BEAT_MAX_LOOP_INTERVAL = 60
-# CELERY_BEAT_SCHEDULE (config.beat): each entry runs once per customer organization.
+# Each entry runs once per customer organization (config.beat).
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    outbox_sweep=timedelta(seconds=env.int("OUTBOX_SWEEP_SECONDS", default=60))
+)
 
 # --- Sessions, authentication, passwords -------------------------------------------------
 # Sessions live in each tenant's own schema; the cookie stays host-only so that a

@@ -79,7 +79,7 @@ def test_a_task_runs_in_the_schema_of_the_tenant_that_sent_it(worker):
     results = {}
     for schema in ("acme", "globex", "public"):
         with schema_context(schema):
-            results[schema] = report_schema.apply_async(queue=worker)
+            results[schema] = report_schema.apply_async(queue=worker, ignore_result=False)
 
     reports = {schema: result.get(timeout=60) for schema, result in results.items()}
     # Run by the worker process, not inline in this one.

@@ -297,7 +297,7 @@ def _scan(slug: str) -> None:
 
     with schema_context(slug):
         # Sent to the worker over the broker, as beat sends it, and waited for.
-        result = run_risk_scans.delay()
+        result = run_risk_scans.apply_async(ignore_result=False)
     print(result.get(timeout=120))
 
 
