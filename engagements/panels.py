@@ -5,7 +5,8 @@ that has something to say about an engagement (the risks the scans found, say)
 registers a panel here when Django starts (its ``AppConfig.ready``): a template and
 a function that reads what the template needs, in a fixed number of queries. The
 page includes each panel's template, in registration order, with ``panel`` set
-to what that function returned.
+to what that function returned: ``top`` panels under the summary, the others in the
+main column after the follow-ups.
 """
 
 from collections.abc import Callable
@@ -22,6 +23,7 @@ class EngagementPanel:
     template: str
     # (viewer, engagement) -> the template's ``panel``; None leaves the panel out.
     read: Callable[[User, Engagement], dict[str, Any] | None]
+    top: bool = False
 
 
 _PANELS: dict[str, EngagementPanel] = {}
@@ -38,5 +40,5 @@ def engagement_panels(*, user: User, engagement: Engagement) -> list[dict[str, A
     for panel in _PANELS.values():
         data = panel.read(user, engagement)
         if data is not None:
-            shown.append({"template": panel.template, "data": data})
+            shown.append({"template": panel.template, "data": data, "top": panel.top})
     return shown

@@ -7,7 +7,14 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from handoffs.models import HandoffPacket, HandoffVerdict, Verdict
+from engagements.models import Engagement
+from handoffs.models import (
+    SURPRISE_VERDICTS,
+    HandoffItem,
+    HandoffPacket,
+    HandoffVerdict,
+    Verdict,
+)
 from psops.accounts.models import OrganizationSettings, Role, User
 from psops.accounts.permissions import user_has_role
 
@@ -35,14 +42,59 @@ def user_reads_packets(user: User) -> bool:
 
 
 def packets_visible_to(user: User) -> QuerySet[HandoffPacket]:
-    """Leaders see every packet, sales its own, a consultant those assigned to them."""
+    """Leaders see every packet, sales its own; a consultant those assigned to them for
+    review and those that became an engagement they lead or are on the team of (the
+    people who deliver read what was sold)."""
     if user_has_role(user, Role.LEADER):
         return HandoffPacket.objects.all()
     if user_has_role(user, Role.SALES):
         return HandoffPacket.objects.filter(filed_by=user)
     if user_has_role(user, Role.CONSULTANT):
-        return HandoffPacket.objects.filter(assigned_reviewer=user)
+        # Subqueries, not joins through the team, so that no packet is listed twice.
+        delivering = Engagement.objects.filter(Q(lead=user) | Q(team=user)).values("pk")
+        return HandoffPacket.objects.filter(
+            Q(assigned_reviewer=user) | Q(engagement__in=delivering)
+        )
     return HandoffPacket.objects.none()
+
+
+@dataclass(frozen=True)
+class SoldItem:
+    item: HandoffItem
+    verdict: HandoffVerdict | None
+
+    @property
+    def needs_attention(self) -> bool:
+        """Judged anything but in scope when the packet was accepted."""
+        return self.verdict is not None and self.verdict.verdict in SURPRISE_VERDICTS
+
+
+def engagement_sold_panel(user: User, engagement: Engagement) -> dict | None:
+    """The engagement page's "What was sold": the packet it was accepted from, read-only,
+    its items with the accepting review's verdicts, custom work first. None for a
+    viewer who may not read the packet, or an engagement that came from none."""
+    packet = (
+        packets_visible_to(user)
+        .filter(engagement=engagement)
+        .select_related("filed_by")
+        .prefetch_related("items")
+        .first()
+    )
+    if packet is None:
+        return None
+    review = (
+        packet.reviews.order_by("-round", "-id")
+        .prefetch_related(Prefetch("verdicts", queryset=HandoffVerdict.objects.order_by("id")))
+        .first()
+    )
+    verdicts = {v.item_id: v for v in review.verdicts.all()} if review else {}
+    items = [SoldItem(item=item, verdict=verdicts.get(item.pk)) for item in packet.items.all()]
+    items.sort(key=lambda sold: not sold.needs_attention)  # stable: custom work first
+    return {
+        "packet": packet,
+        "items": items,
+        "attention_count": sum(sold.needs_attention for sold in items),
+    }
 
 
 def packet_list(*, user: User, status: str = "") -> QuerySet[HandoffPacket]:
