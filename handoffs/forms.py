@@ -57,7 +57,10 @@ class PacketForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = Client.objects.order_by("name")
         self.fields["client"].empty_label = "A new client (name below)"
-        self.fields["sow"].help_text = f"PDF or DOCX, at most {SOW_MAX_MB} MB."
+        self.fields["sow"].help_text = (
+            f"PDF or DOCX, at most {SOW_MAX_MB} MB. Not needed to submit; when there is "
+            "one, reviewers check the custom work is priced in it."
+        )
 
     def clean_sow(self):
         upload = self.cleaned_data.get("sow")

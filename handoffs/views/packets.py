@@ -145,7 +145,21 @@ def _packet_form_page(request, *, packet: HandoffPacket | None) -> HttpResponse:
                     return redirect(saved)
         except services.PacketNotEditable as refused:
             return _not_editable(request, refused.packet)
+    _say_the_sow_was_not_kept(request, form)
     return _packet_form_render(request, packet, form, stakeholders, items, status=400)
+
+
+def _say_the_sow_was_not_kept(request: HtmxHttpRequest, form: PacketForm) -> None:
+    """A browser cannot refill a file field: when the page comes back with errors, a SOW
+    chosen for this save was not stored, and the person is told so at the field."""
+    upload = request.FILES.get("sow")
+    if upload is None or form.has_error("sow"):
+        return  # nothing chosen, or the file itself was refused (its error says why)
+    form.add_error(
+        "sow",
+        f"{upload.name} was not saved because of the other errors on this page: "
+        "attach it again before you save.",
+    )
 
 
 def _packet_form_render(request, packet, form, stakeholders, items, *, status: int):

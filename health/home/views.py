@@ -63,8 +63,12 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
             bars=[Bar(label, n) for label, n in section["statuses"] if n],
         )
     overdue_count, overdue = dashboards.overdue_followups(scope=scope, today=today)
-    queue = review_queue(today=today)
-    risk_count, risks = open_risks_for_dashboard()
+    queue = [
+        entry
+        for entry in review_queue(today=today)
+        if not scope.kind or entry.packet.engagement_kind == scope.kind
+    ]
+    risk_count, risks = open_risks_for_dashboard(lead_id=scope.lead_id, kind=scope.kind)
     context = {
         "risks": risks,
         # Leaders acknowledge where they see the risk (the row swaps in place).

@@ -67,9 +67,20 @@ def risk_get(*, user: User, risk_id: int) -> Risk:
     )
 
 
-def open_risks_for_dashboard(*, limit: int = DASHBOARD_LIMIT) -> tuple[int, list[Risk]]:
-    """Unresolved shared risks, most severe first: (how many in all, the first ``limit``)."""
+def open_risks_for_dashboard(
+    *, limit: int = DASHBOARD_LIMIT, lead_id: int | None = None, kind: str = ""
+) -> tuple[int, list[Risk]]:
+    """Unresolved shared risks, most severe first: (how many in all, the first ``limit``).
+
+    With the dashboard's lead or kind filter, only risks of engagements of that lead or
+    kind: a risk tied to no engagement (a stuck handoff review) then is not counted."""
     unresolved = risks_shared().exclude(status=Risk.Status.RESOLVED)
+    if lead_id or kind:
+        unresolved = unresolved.filter(engagement__isnull=False)
+    if lead_id:
+        unresolved = unresolved.filter(engagement__lead_id=lead_id)
+    if kind:
+        unresolved = unresolved.filter(engagement__kind=kind)
     listed = list(
         unresolved.select_related("engagement__client", "acknowledged_by").order_by(
             SEVERITY_RANK, "-last_seen", "-id"

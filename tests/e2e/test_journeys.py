@@ -217,7 +217,18 @@ def test_3_consultant_works_the_engagement(people, story):
     page.get_by_role("link", name=DEAL).click()
     arrived(page, DEAL)
     expect(page).to_have_url(engagement_url)
+    # The lead reads what was sold on the engagement (the custom item was priced in the
+    # second round, so nothing is flagged) and opens the packet, read-only, in one click.
+    sold = page.get_by_role("region", name="What was sold")
+    expect(sold).to_contain_text("Every order in the warehouse within an hour.")
+    expect(sold).to_contain_text(CUSTOM_ITEM)
+    expect(sold.locator("li.needs-attention")).to_have_count(0)
     consultant.axe()
+    sold.get_by_role("link", name=re.compile("Handoff packet")).click()
+    arrived(page, DEAL)
+    expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    page.go_back()
+    arrived(page, DEAL)
 
     # Quick log (htmx): a scaling pain point with its numbers gets its breach date.
     quick = page.locator("form.quick-log")

@@ -107,6 +107,30 @@ class TestUploading:
         page = seller.get(f"/handoffs/{packet.pk}/").content.decode()
         assert f'<a href="/handoffs/{packet.pk}/sow/">Hooli SOW.PDF</a>' in page
 
+    def test_a_form_with_errors_says_the_chosen_sow_was_not_saved(
+        self, tenant, sales, client_for, media_root
+    ):
+        seller = client_for(sales)
+        data = form_values(seller.get("/handoffs/new/")) | {
+            "deal_name": "Hooli rollout",
+            "new_client_name": "",  # no client: the form is refused
+            "sow": upload("Hooli SOW.pdf", PDF),
+        }
+
+        response = seller.post("/handoffs/new/", data)
+
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "Hooli SOW.pdf was not saved because of the other errors on this page" in page
+        assert "attach it again before you save" in page
+        assert not HandoffPacket.objects.exists()
+        assert not any(path.is_file() for path in media_root.rglob("*"))
+
+    def test_the_form_says_a_sow_is_not_needed_to_submit(self, sales, client_for):
+        page = client_for(sales).get("/handoffs/new/").content.decode()
+
+        assert "Not needed to submit" in page
+
     def test_a_docx_is_accepted_too(self, sales, client_for, media_root):
         packet = HandoffPacketFactory(filed_by=sales)
 

@@ -11,6 +11,7 @@ from engagements.models import Engagement, PainPoint
 from handoffs.models import HandoffPacket
 from tests.engagements.factories import EngagementFactory, FollowUpFactory
 from tests.handoffs.factories import HandoffPacketFactory
+from tests.health.factories import make_risk
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +113,39 @@ class TestLeaderDashboard:
 
         assert "Tailspin crew scheduling" in html
         assert "Still a draft" not in html
+
+    def test_open_risks_follow_the_lead_and_kind_filters(self, client_for, leader, consultant):
+        implementation = EngagementFactory(kind=Engagement.Kind.IMPLEMENTATION, lead=leader)
+        success = EngagementFactory(kind=Engagement.Kind.SUCCESS, lead=consultant)
+        make_risk(engagement=implementation, title="Implementation slipping")
+        make_risk(engagement=success, title="Renewal at risk")
+        make_risk(title="Handoff review stuck: Tailspin")
+        browser = client_for(leader)
+
+        def open_risks(query: str) -> str:
+            html = browser.get(f"/{query}").content.decode()
+            return html.split('id="risks-title"', 1)[1].split("</section>", 1)[0]
+
+        everything = open_risks("")
+        assert "(3)" in everything
+        assert "Implementation slipping" in everything and "Tailspin" in everything
+        assert "left out" not in everything
+
+        ongoing = open_risks("?kind=success")
+        assert "(1)" in ongoing
+        assert "Renewal at risk" in ongoing
+        assert "Implementation slipping" not in ongoing and "Tailspin" not in ongoing
+        assert "stuck handoff reviews, which belong to no engagement yet, are left out" in ongoing
+
+        theirs = open_risks(f"?lead={leader.pk}")
+        assert "Implementation slipping" in theirs and "Renewal at risk" not in theirs
+
+    def test_panels_that_cannot_follow_the_filters_say_so(self, client_for, leader):
+        html = client_for(leader).get(f"/?lead={leader.pk}").content.decode()
+
+        assert "Not filtered by lead: a packet has its lead once accepted." in html
+        assert "an anonymous pulse is never narrowed" in html
+        assert "never narrowed" not in client_for(leader).get("/").content.decode()
 
     def test_an_admin_sees_how_long_the_queue_is_but_not_the_deals(self, client_for, admin_user):
         packet = HandoffPacketFactory(submitted=True, deal_name="Tailspin crew scheduling")
