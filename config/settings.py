@@ -170,6 +170,8 @@ TEMPLATES = [
                 "template_partials.templatetags.partials",
                 # {% submission_token %}: creating forms count once (psops.submissions).
                 "psops.submissions.templatetags.submissions",
+                # {% error_summary form formset %}: a long form's errors at its top.
+                "psops.ui.error_summary",
             ],
         },
     }

@@ -162,6 +162,14 @@ def test_2_leader_reviews_sales_resubmits_leader_accepts(people, story):
     expect(page.get_by_text("priced as 15 days of custom work")).to_be_visible()
     page.get_by_role("link", name="Review", exact=True).click()
     arrived(page, re.compile(rf"^Review {DEAL}\s+round 2$"))
+    # Accepting without naming a lead is refused: the reason is at the top, focused,
+    # and links to the field.
+    with leader.watch.expecting(400):
+        _review(page, custom_verdict="In scope", decision="Accept")
+        summary = page.locator(".error-summary")
+        expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Choose who leads the engagement.")
+    leader.axe()
     _review(page, custom_verdict="In scope", decision="Accept", lead="Casey Consultant")
 
     # Accepting lands on the new engagement, with the packet's people and kickoff work.
@@ -284,7 +292,11 @@ def test_3_consultant_works_the_engagement(people, story):
     page.get_by_label("Decision", exact=True).select_option(label="Deferred")
     with consultant.watch.expecting(400):
         page.get_by_role("button", name="Record decision").click()
-        expect(page.get_by_text("Say why it was deferred.")).to_be_visible()
+        expect(page.get_by_text("Say why it was deferred.", exact=True)).to_be_visible()
+    # The summary at the top takes the focus and links to the field.
+    expect(page.locator(".error-summary")).to_be_focused()
+    page.get_by_role("link", name="Reason: Say why it was deferred.").click()
+    expect(page.get_by_label("Reason")).to_be_focused()
     consultant.axe()  # the form with its error
     page.get_by_label("Decided by").fill(DECIDER)
     page.get_by_label("Their role").fill(DECIDER_ROLE)
