@@ -208,6 +208,14 @@ def seed_tenant(*, organization, users) -> None:
         comments="Hardware resale is not a PS engagement; route to the partner team.",
         base_url=base_url,
     )
+    # Filed and turned down 40 days ago, in two business days: a round is reviewed
+    # after it was submitted, never before.
     HandoffReview.objects.filter(packet=rejected).update(
-        created_at=timezone.now() - timedelta(days=40)
+        submitted_at=timezone.now() - timedelta(days=42),
+        created_at=timezone.now() - timedelta(days=40),
+    )
+    HandoffPacket.objects.filter(pk=rejected.pk).update(
+        submitted_at=timezone.now() - timedelta(days=42),
+        first_submitted_at=timezone.now() - timedelta(days=42),
+        decided_at=timezone.now() - timedelta(days=40),
     )

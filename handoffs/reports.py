@@ -34,7 +34,10 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Value,
 )
+from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Greatest
 
 from handoffs.models import SURPRISE_VERDICTS, HandoffItem, HandoffReview, HandoffVerdict, Verdict
 from psops.accounts.models import User
@@ -229,6 +232,12 @@ def surprises_by_kind_and_verdict(*, period: Period) -> dict[tuple[str, str], in
     return {(row["item_kind"], row["verdict"]): row["count"] for row in counts}
 
 
+def non_negative_duration(duration: CombinedExpression) -> Greatest:
+    """A duration, or zero if it would be negative: a review recorded before the round
+    it reviews was submitted (a clock or an import gone wrong) took no time, not less."""
+    return Greatest(duration, Value(timedelta(0)), output_field=DurationField())
+
+
 def review_turnaround(*, period: Period) -> tuple[int, Decimal | None]:
     """The number of review rounds in the period and their median turnaround in days.
 
@@ -238,7 +247,10 @@ def review_turnaround(*, period: Period) -> tuple[int, Decimal | None]:
     """
     result = review_rounds_in(period=period).aggregate(
         rounds=Count("id"),
-        median=Median(F("created_at") - F("submitted_at"), output_field=DurationField()),
+        median=Median(
+            non_negative_duration(F("created_at") - F("submitted_at")),
+            output_field=DurationField(),
+        ),
     )
     median: timedelta | None = result["median"]
     if median is None:

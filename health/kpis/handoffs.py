@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from handoffs.models import HandoffPacket, HandoffReview
-from handoffs.reports import first_surprises_in, review_rounds_in
+from handoffs.reports import first_surprises_in, non_negative_duration, review_rounds_in
 from health.kpis.base import (
     HANDOFF_SCOPE,
     UNIT_PLACES,
@@ -37,7 +37,7 @@ from health.kpis.base import (
     window_text,
     yes_no,
 )
-from psops.ui.numbers import rounded_half_up
+from psops.ui.numbers import counted, rounded_half_up
 
 
 def _first_rounds(as_of: date, scope: KpiScope) -> QuerySet[HandoffReview]:
@@ -159,9 +159,11 @@ def surprises_per_handoff_evidence(as_of: date, scope: KpiScope) -> Evidence:
             for packet in rows
         ],
         explanation=(
-            f"{surprises} surprises (items judged “needs custom work”, “not possible” or "
-            f"“unclear”, each item counted once at its first such verdict) in review rounds "
-            f"{window_text(scope, as_of)}, over the {packet_count} packets reviewed then: "
+            f"{counted(surprises, 'surprise')} (items judged “needs custom work”, "
+            f"“not possible” or “unclear”, each item counted once at its first such verdict) "
+            f"in review rounds "
+            f"{window_text(scope, as_of)}, over the {counted(packet_count, 'packet')} "
+            f"reviewed then: "
             f"{kpi_value_display(unit='per handoff', value=value)}."
         ),
         truncated=truncated,
@@ -172,7 +174,7 @@ def _review_rounds(as_of: date, scope: KpiScope) -> QuerySet[HandoffReview]:
     return (
         review_rounds_in(period=scope.period(as_of))
         .filter(packet_filter(scope, "packet__"))
-        .annotate(turnaround=F("created_at") - F("submitted_at"))
+        .annotate(turnaround=non_negative_duration(F("created_at") - F("submitted_at")))
         .order_by()
     )
 

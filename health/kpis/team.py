@@ -33,7 +33,7 @@ from health.models import CheckIn
 from health.weeks import IsoWeek
 from health.weeks import last_closed_week as weeks_last_closed_week
 from psops.accounts.models import Role, User
-from psops.ui.numbers import rounded_half_up
+from psops.ui.numbers import counted, rounded_half_up
 
 CHECKIN_ROLES = (Role.LEADER, Role.CONSULTANT, Role.SALES)
 KPI_READER_ROLES = (Role.LEADER, Role.ADMIN)
@@ -188,7 +188,8 @@ def team_energy_evidence(as_of: date, scope: KpiScope) -> Evidence:
             columns=["Check-ins", "Average energy"],
             rows=[],
             explanation=(
-                f"{count} check-ins were filed for {period} by people whose check-ins no leader "
+                f"{counted(count, 'check-in')} {'was' if count == 1 else 'were'} filed for "
+                f"{period} by people whose check-ins no leader "
                 f"or admin reads by name. The average is shown only from "
                 f"{minimum} check-ins (the organization's anonymity minimum), so that no one's "
                 f"own score can be read off it."
@@ -198,7 +199,8 @@ def team_energy_evidence(as_of: date, scope: KpiScope) -> Evidence:
         columns=["Check-ins", "Average energy"],
         rows=[[count, kpi_value_display(unit="of 5", value=average)]],
         explanation=(
-            f"The average energy (1 drained … 5 full of energy) of the {count} check-ins filed "
+            f"The average energy (1 drained … 5 full of energy) of the "
+            f"{counted(count, 'check-in')} filed "
             f"for {period} by people whose check-ins no leader or admin reads by name: "
             f"{kpi_value_display(unit='of 5', value=average)}. Only the average "
             f"is shown, over the whole organization: no count per score and no average per "

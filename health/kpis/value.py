@@ -27,6 +27,7 @@ from health.kpis.base import (
     median_days,
     window_text,
 )
+from psops.ui.numbers import counted
 
 
 def _time_to_value_rows(as_of: date, scope: KpiScope) -> QuerySet[Engagement]:
@@ -102,7 +103,8 @@ def time_to_value_evidence(as_of: date, scope: KpiScope) -> Evidence:
             for engagement in rows
         ],
         explanation=(
-            f"The median, over the {count} engagements whose first pain point was resolved "
+            f"The median, over the {counted(count, 'engagement')} whose first pain point "
+            f"was resolved "
             f"{window_text(scope, as_of)}, of the days from the handoff's acceptance to that "
             f"first resolution: {kpi_value_display(unit='days', value=median)}."
         ),

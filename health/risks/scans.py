@@ -40,6 +40,7 @@ from health.models import Risk
 from health.weeks import closed_weeks
 from psops.accounts.models import OrganizationSettings, Role, User
 from psops.notifications import Notice, notify_many
+from psops.ui.numbers import counted
 
 LAST_SEEN_REFRESH = timedelta(hours=1)
 OVERLOAD_WEEKS = 3
@@ -174,7 +175,7 @@ def risk_scan_scaling(*, now: datetime) -> SyncResult:
             f"{pain_point.metric_name}: {pain_point.current_value:,}{unit} of "
             f"{pain_point.capacity:,}{unit} capacity, growing "
             f"{pain_point.monthly_growth_pct}% a month; {projection.text} "
-            f"({days} days)."
+            f"({counted(days, 'day')})."
         ]
         for recommendation in pain_point.turned_down:
             who = recommendation.decided_by or "the client"
@@ -215,11 +216,11 @@ def risk_scan_overdue_followups(*, now: datetime) -> SyncResult:
         key = f"followup:{followup.pk}"
         by_key[key] = (followup, escalated)
         evidence = (
-            f"Due {followup.due_on.isoformat()}, {days} days overdue; owner "
+            f"Due {followup.due_on.isoformat()}, {counted(days, 'day')} overdue; owner "
             f"{followup.owner.display_name}; engagement {followup.engagement.name}."
         )
         if escalated:
-            evidence += f" Escalated: more than {escalation_days} days overdue."
+            evidence += f" Escalated: more than {counted(escalation_days, 'day')} overdue."
         findings[key] = Finding(
             title=f"Follow-up overdue: {followup.title}",
             severity=Risk.Severity.HIGH if escalated else Risk.Severity.MEDIUM,
@@ -269,7 +270,7 @@ def risk_scan_stuck_reviews(*, now: datetime) -> SyncResult:
             title=f"Handoff review stuck: {packet.deal_name}",
             severity=Risk.Severity.HIGH if age > 2 * sla else Risk.Severity.MEDIUM,
             evidence=f"Submitted {timezone.localdate(packet.submitted_at).isoformat()}, "
-            f"waiting {age} business days (SLA {sla}); reviewer: {reviewer}.",
+            f"waiting {counted(age, 'business day')} (SLA {sla}); reviewer: {reviewer}.",
         )
     with transaction.atomic():
         result = _risks_sync(kind=Risk.Kind.STUCK_REVIEW, findings=findings, now=now)
@@ -307,7 +308,7 @@ def risk_scan_stale_engagements(*, now: datetime) -> SyncResult:
         findings[f"engagement:{engagement.pk}"] = Finding(
             title=f"No activity on {engagement.name} ({engagement.client.name})",
             severity=Risk.Severity.HIGH if days > 2 * stale_days else Risk.Severity.MEDIUM,
-            evidence=f"Last timeline activity {last.isoformat()}, {days} days ago "
+            evidence=f"Last timeline activity {last.isoformat()}, {counted(days, 'day')} ago "
             f"(stale after {stale_days}).",
             engagement_id=engagement.pk,
         )

@@ -15,3 +15,8 @@ def plain_decimal(value: Decimal) -> str:
     """75.0 -> "75", 66.70 -> "66.7": no trailing zeros, never an exponent."""
     text = f"{value.normalize():f}"
     return "0" if text in ("-0", "") else text
+
+
+def counted(count: int, singular: str, plural: str = "") -> str:
+    """``1 day``, ``2 days``: a count with its noun in the right number (English)."""
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"

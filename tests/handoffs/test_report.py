@@ -709,3 +709,32 @@ def test_the_number_of_queries_does_not_grow_with_the_data(
     # preceded by django-tenants' SET search_path).
     with django_assert_max_num_queries(16):
         as_leader.get(URL + QUARTER + suffix)
+
+
+def test_a_review_recorded_before_its_submission_counts_as_no_time_not_less(leader, alice):
+    """Bad data (a clock, an import) must not show a negative turnaround anywhere."""
+    from health.kpis.base import KpiScope
+    from health.kpis.handoffs import median_review_turnaround_evidence
+    from psops.ui.periods import Period
+
+    packet = HandoffPacketFactory(filed_by=alice, submitted=True)
+    review_round(
+        packet,
+        round=1,
+        decision=Decision.REJECT,
+        submitted="2026-03-10T10:00:00",
+        reviewed="2026-01-29T10:00:00",  # 40 days before the submission
+        verdicts={},
+        reviewer=leader,
+    )
+
+    rounds, median = reports.review_turnaround(
+        period=Period(start=date(2026, 1, 1), end=date(2026, 3, 31))
+    )
+    assert (rounds, median) == (1, 0)
+    evidence = median_review_turnaround_evidence(
+        date(2026, 3, 31), KpiScope(period_days=90)
+    )
+    (row,) = evidence.rows
+    days = [str(cell) for cell in row if str(cell).replace(".", "").lstrip("-").isdigit()]
+    assert "0.0" in days and not any(day.startswith("-") for day in days), row

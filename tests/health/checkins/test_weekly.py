@@ -569,7 +569,7 @@ def test_a_new_manager_does_not_inherit_what_was_told_to_the_previous_one(
     assert "Told Olga" not in page and "Old win" not in page
     assert "Asked for a 1:1" not in page  # the request was made to Olga
     assert page.count("Before you became their manager") == checkins.TEAM_WEEKS - 1
-    assert "1 of 1 weeks filed" in page
+    assert "1 of 1 week filed" in page
     # Olga no longer manages Rita and sees nothing of hers either.
     assert "Rita Report" not in client_for(old_manager).get(TEAM_URL).content.decode()
 
