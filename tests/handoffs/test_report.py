@@ -732,9 +732,7 @@ def test_a_review_recorded_before_its_submission_counts_as_no_time_not_less(lead
         period=Period(start=date(2026, 1, 1), end=date(2026, 3, 31))
     )
     assert (rounds, median) == (1, 0)
-    evidence = median_review_turnaround_evidence(
-        date(2026, 3, 31), KpiScope(period_days=90)
-    )
+    evidence = median_review_turnaround_evidence(date(2026, 3, 31), KpiScope(period_days=90))
     (row,) = evidence.rows
     days = [str(cell) for cell in row if str(cell).replace(".", "").lstrip("-").isdigit()]
     assert "0.0" in days and not any(day.startswith("-") for day in days), row
