@@ -22,3 +22,52 @@ document.addEventListener("click", (event) => {
   field.focus();
   field.scrollIntoView({ block: "center" });
 });
+
+// The main menu on a phone: the button shows and hides it. Without JavaScript the
+// button stays hidden and the menu open, so every page is still reachable.
+document.addEventListener("DOMContentLoaded", () => {
+  const toggle = document.querySelector(".nav-toggle");
+  const topbar = toggle && toggle.closest(".topbar");
+  if (!topbar) return;
+  toggle.hidden = false;
+  topbar.classList.add("nav-collapsible");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    topbar.classList.toggle("nav-open", open);
+  });
+});
+
+// A table that scrolls sideways inside its card (on a phone) can be scrolled with
+// the keyboard too: it takes the focus (tabindex 0) while it overflows.
+function focusableWhenScrolling(root) {
+  for (const table of root.querySelectorAll(".table.table-grid, .table-scroll")) {
+    if (table.scrollWidth > table.clientWidth) table.setAttribute("tabindex", "0");
+    else if (table.getAttribute("tabindex") === "0") table.removeAttribute("tabindex");
+  }
+}
+document.addEventListener("DOMContentLoaded", () => focusableWhenScrolling(document));
+window.addEventListener("resize", () => focusableWhenScrolling(document));
+document.addEventListener("htmx:afterSettle", () => focusableWhenScrolling(document));
+
+// On a phone a table's rows stack (app.css): each cell is labelled with its column's
+// name, read from the table's head.
+function labelCells(root) {
+  for (const table of root.querySelectorAll(".table:not(.table-grid)")) {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    if (!heads.length) continue;
+    for (const row of table.querySelectorAll("tbody tr")) {
+      let column = 0;
+      for (const cell of row.children) {
+        const name = heads[column];
+        const blank = !cell.textContent.trim() && !cell.querySelector("input, select, button");
+        if (cell.tagName === "TD" && name && !blank && !cell.hasAttribute("data-label")) {
+          cell.setAttribute("data-label", name);
+        }
+        column += cell.colSpan || 1;
+      }
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", () => labelCells(document));
+document.addEventListener("htmx:afterSettle", () => labelCells(document));

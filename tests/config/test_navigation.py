@@ -40,7 +40,7 @@ def test_the_navigation_shows_each_role_only_its_pages(
     request, client_for, role_fixture, visible, hidden
 ):
     html = client_for(request.getfixturevalue(role_fixture)).get("/").content.decode()
-    nav = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+    nav = html.split('<nav aria-label="Main" id="main-nav">', 1)[1].split("</nav>", 1)[0]
 
     for label in visible:
         assert f">{label}</a>" in nav

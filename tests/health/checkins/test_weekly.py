@@ -863,7 +863,7 @@ def test_the_summary_runs_a_constant_number_of_queries(
 def test_the_navigation_has_the_checkin_for_every_role(client_for, make_user):
     for role in Role:
         html = client_for(make_user(role)).get("/").content.decode()
-        nav = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+        nav = html.split('<nav aria-label="Main" id="main-nav">', 1)[1].split("</nav>", 1)[0]
         assert f'href="{CHECKIN_URL}"' in nav and ">Check-in</a>" in nav
         assert ">1:1s</a>" in nav
 

@@ -921,5 +921,5 @@ def test_the_results_page_runs_a_fixed_number_of_queries(
 def test_the_navigation_offers_the_pulse_to_every_role(client_for, make_user):
     for role in Role:
         html = client_for(make_user(role)).get("/").content.decode()
-        nav = html.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+        nav = html.split('<nav aria-label="Main" id="main-nav">', 1)[1].split("</nav>", 1)[0]
         assert '<a href="/pulse/"' in nav

@@ -1,0 +1,100 @@
+"""Every main page on a phone: 390 px wide, no sideways scrolling, a menu that folds.
+
+Runs after the journeys (file order), so the pages hold their story: the accepted
+handoff, the engagement with its pain points and follow-ups, the risks.
+"""
+
+import re
+
+from playwright.sync_api import expect
+
+PHONE = {"width": 390, "height": 844}
+
+PAGES = {
+    "leader": [
+        "/",
+        "/engagements/",
+        "/handoffs/",
+        "/handoffs/report/",
+        "/risks/",
+        "/clients/",
+        "/followups/mine/",
+        "/checkins/",
+        "/checkins/summary/",
+        "/pulse/results/",
+        "/one-on-ones/",
+        "/notifications/",
+        "/account/security/",
+    ],
+    "consultant": ["/", "/engagements/", "/followups/mine/", "/checkins/", "/pulse/"],
+    "sales": ["/", "/handoffs/", "/handoffs/new/", "/engagements/"],
+    "admin": [
+        "/",
+        "/settings/users/",
+        "/settings/organization/",
+        "/settings/kpis/",
+        "/settings/email/",
+        "/settings/api-tokens/",
+    ],
+}
+
+
+def on_a_phone(person):
+    person.page.set_viewport_size(PHONE)
+    return person
+
+
+def fits(person) -> None:
+    """No sideways scrolling: the page is no wider than the screen."""
+    width, inner = person.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= inner, f"{person.page.url} is {width} px wide on a {inner} px screen"
+
+
+def first_link(person, pattern: str) -> str | None:
+    links = person.page.locator("main a[href]").evaluate_all(
+        "(links) => links.map((a) => a.getAttribute('href'))"
+    )
+    return next((href for href in links if re.fullmatch(pattern, href)), None)
+
+
+def test_the_menu_folds_on_a_phone_and_opens_with_its_button(people):
+    leader = on_a_phone(people("leader").sign_in())
+    page = leader.page
+    nav = page.get_by_role("navigation", name="Main")
+    toggle = page.get_by_role("button", name="Menu")
+
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(nav).to_be_hidden()
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(nav.get_by_role("link", name="Engagements")).to_be_visible()
+    box = nav.get_by_role("link", name="Engagements").bounding_box()
+    assert box is not None and box["height"] >= 44, box
+    fits(leader)
+    leader.axe()
+    nav.get_by_role("link", name="Risks").click()
+    expect(page).to_have_url(re.compile(r"/risks/$"))
+    leader.screenshot("phone-menu-open")
+
+
+def test_every_main_page_fits_a_phone(people):
+    for local_part, paths in PAGES.items():
+        person = on_a_phone(people(local_part).sign_in())
+        for path in paths:
+            person.goto(path)
+            fits(person)
+            person.axe()
+        if local_part == "leader":
+            # The pages of one engagement and one packet, as the story left them.
+            person.goto("/engagements/")
+            engagement = first_link(person, r"/engagements/\d+/")
+            person.goto("/handoffs/")
+            packet = first_link(person, r"/handoffs/\d+/")
+            assert engagement and packet
+            for path in (engagement, packet):
+                person.goto(path)
+                fits(person)
+                person.axe()
+                person.screenshot(f"phone-{path.strip('/').replace('/', '-')}")
+        person.goto("/")
+        person.screenshot(f"phone-{local_part}-home")
