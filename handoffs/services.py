@@ -36,6 +36,7 @@ from handoffs.models import (
 from psops.accounts.models import Role, User
 from psops.accounts.permissions import user_has_role
 from psops.mail import email_send_after_commit
+from psops.notifications import Notice, notify_many
 
 KICKOFF_DAYS = 5  # the kickoff call is due this many days after acceptance
 
@@ -351,22 +352,27 @@ def packet_submit(*, packet: HandoffPacket, by: User, base_url: str) -> HandoffP
     _record(
         packet, HandoffEvent.Kind.SUBMITTED, by, "Resubmitted after changes" if resubmission else ""
     )
-    leaders = User.objects.filter(role=Role.LEADER, is_active=True).values_list("email", flat=True)
-    recipients = list(leaders)
-    if packet.assigned_reviewer_id and packet.assigned_reviewer.email not in recipients:
-        recipients.append(packet.assigned_reviewer.email)
-    if recipients:
-        email_send_after_commit(
-            to=recipients,
-            subject_template="handoffs/email/submitted_subject.txt",
-            body_template="handoffs/email/submitted_body.txt",
-            context={
-                "packet": packet,
-                "by": by,
-                "resubmission": resubmission,
-                "url": base_url + packet.get_absolute_url(),
-            },
-        )
+    # The leaders and the assigned reviewer hear of it in the app and by email.
+    recipients = {
+        person.pk: person for person in User.objects.filter(role=Role.LEADER, is_active=True)
+    }
+    if packet.assigned_reviewer_id:
+        recipients.setdefault(packet.assigned_reviewer_id, packet.assigned_reviewer)
+    verb = "resubmitted" if resubmission else "submitted"
+    notify_many(
+        [
+            Notice(
+                recipient=person,
+                source_key=f"handoff-submitted:{packet.pk}:{packet.review_round}",
+                title=f"Handoff to review: {packet.deal_name}"
+                + (" (resubmitted)" if resubmission else ""),
+                body=f"{by.display_name} {verb} the handoff packet “{packet.deal_name}” "
+                f"for {packet.client_name}.",
+                url=base_url + packet.get_absolute_url(),
+            )
+            for person in recipients.values()
+        ]
+    )
     return packet
 
 

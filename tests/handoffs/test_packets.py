@@ -396,8 +396,32 @@ class TestFiling:
 
         _, mail = submit_capturing_mail(client_for(sales), f"/handoffs/{packet.pk}/submit/")
 
-        assert len(mail) == 1
-        assert sorted(mail[0].to) == sorted([leader.email, consultant.email])
+        # One email each (no one sees who else was told), and a notice in the app.
+        assert sorted(message.to for message in mail) == sorted(
+            [[leader.email], [consultant.email]]
+        )
+        for person in (leader, consultant):
+            (notice,) = person.notifications.all()
+            assert notice.title == "Handoff to review: Hooli pilot"
+            assert notice.url.endswith(f"/handoffs/{packet.pk}/")
+            bell = client_for(person).get("/notifications/").content.decode()
+            assert "Handoff to review: Hooli pilot" in bell
+
+    def test_a_resubmission_is_a_new_notice(self, sales, leader, client_for):
+        packet = HandoffPacketFactory(filed_by=sales, ready=True, deal_name="Hooli pilot")
+        seller = client_for(sales)
+        seller.post(f"/handoffs/{packet.pk}/submit/")
+        HandoffPacket.objects.filter(pk=packet.pk).update(
+            status=HandoffPacket.Status.CHANGES_REQUESTED
+        )
+
+        seller.post(f"/handoffs/{packet.pk}/submit/")
+
+        titles = sorted(leader.notifications.values_list("title", flat=True))
+        assert titles == [
+            "Handoff to review: Hooli pilot",
+            "Handoff to review: Hooli pilot (resubmitted)",
+        ]
 
 
 class TestReviewQueue:
