@@ -101,6 +101,15 @@ class Kpi:
         if self.unit not in UNITS:
             raise ValueError(f"unknown unit {self.unit!r}")
 
+    @property
+    def title(self) -> str:
+        """The name as shown: ``{horizon}`` in it is the organization's scaling horizon."""
+        if "{horizon}" not in self.name:
+            return self.name
+        from psops.accounts.models import OrganizationSettings
+
+        return self.name.format(horizon=OrganizationSettings.current().scaling_horizon_days)
+
     def display(self, value: Decimal | None) -> str:
         return kpi_value_display(unit=self.unit, value=value)
 

@@ -59,7 +59,7 @@ class KpiTargetsForm(forms.Form):
             typed = kpi_value_parts(unit="count", value=target)[0] if target is not None else None
             self.fields[kpi.key] = forms.DecimalField(
                 # "Surprises per handoff (per handoff)" would say it twice.
-                label=kpi.name if kpi.unit in kpi.name.lower() else f"{kpi.name} ({kpi.unit})",
+                label=kpi.title if kpi.unit in kpi.title.lower() else f"{kpi.title} ({kpi.unit})",
                 required=False,
                 max_digits=12,
                 decimal_places=2,

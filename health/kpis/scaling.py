@@ -15,13 +15,18 @@ from health.kpis.base import (
     engagement_filter,
     engagement_link,
 )
+from psops.accounts.models import OrganizationSettings
 from psops.ui.numbers import plain_decimal
 
-BREACH_HORIZON_DAYS = 90  # "projected to breach within 90 days"
+
+def _horizon_days() -> int:
+    """The organization's scaling horizon (Settings), as the risk scan uses it."""
+    return OrganizationSettings.current().scaling_horizon_days
 
 
 def _scaling_breaches(as_of: date, scope: KpiScope) -> list[tuple[PainPoint, CapacityProjection]]:
-    """Scaling pain points unresolved on ``as_of`` that hit capacity within 90 days of it.
+    """Scaling pain points unresolved on ``as_of`` that hit capacity within the
+    organization's scaling horizon of it.
 
     One query; the projection is the shared pure function, run on each fetched row.
     """
@@ -35,6 +40,7 @@ def _scaling_breaches(as_of: date, scope: KpiScope) -> list[tuple[PainPoint, Cap
         .select_related("engagement__client")
         .order_by("identified_on", "id")
     )
+    horizon = _horizon_days()
     breaching = []
     for point in candidates:
         try:
@@ -48,7 +54,7 @@ def _scaling_breaches(as_of: date, scope: KpiScope) -> list[tuple[PainPoint, Cap
             continue  # numbers that describe no scaling problem (the model forbids them)
         if projection.state is ProjectionState.NOT_WITHIN_HORIZON:
             continue
-        if projection.days_from(as_of) <= BREACH_HORIZON_DAYS:
+        if projection.days_from(as_of) <= horizon:
             breaching.append((point, projection))
     return breaching
 
@@ -86,7 +92,8 @@ def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
         ],
         explanation=(
             f"{len(breaching)} scaling pain points not resolved on {as_of} are projected to "
-            f"reach capacity within {BREACH_HORIZON_DAYS} days of it (deferred ones included: "
+            f"reach capacity within {_horizon_days()} days of it, the organization's scaling "
+            f"horizon (deferred ones included: "
             f"deferring a fix does not stop the growth). The projection compounds the monthly "
             f"growth from the numbers last recorded on the pain point."
         ),
@@ -97,15 +104,16 @@ def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
 KPIS: list[Kpi] = [
     Kpi(
         key="scaling_breaches_90d",
-        name="Scaling walls within 90 days",
+        name="Scaling walls within {horizon} days",
         description=(
             "How many clients are heading into a scaling wall PS has already measured: "
             "each is a fix to push now, before it comes to a head and PS takes the blame."
         ),
         definition=(
             "Scaling pain points not resolved on the day (deferred ones included) whose "
-            "metric, growing at its monthly rate, reaches capacity within 90 days of it or "
-            "is already over. A count on the day: the window does not apply."
+            "metric, growing at its monthly rate, reaches capacity within the organization's "
+            "scaling horizon (Settings) of it or is already over. A count on the day: the "
+            "window does not apply."
         ),
         unit="count",
         higher_is_better=False,

@@ -108,7 +108,7 @@ def sparkline_svg(
     present = [value for value in values if value is not None]
     whose = "whole organization, " if organization_wide else ""
     if not present:
-        label = f"{kpi.name}: no weekly values recorded in the last {len(points)} weeks yet."
+        label = f"{kpi.title}: no weekly values recorded in the last {len(points)} weeks yet."
         return sparkline_svg_of(values=values, label=label)
     first_value, last_value = present[0], present[-1]
     if len(present) == 1:
@@ -125,7 +125,7 @@ def sparkline_svg(
             f"lowest {kpi.display(min(present))}, highest {kpi.display(max(present))}"
         )
     return sparkline_svg_of(
-        values=values, label=f"{kpi.name}, {whose}last {len(points)} weeks: {trend}."
+        values=values, label=f"{kpi.title}, {whose}last {len(points)} weeks: {trend}."
     )
 
 

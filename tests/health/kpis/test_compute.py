@@ -450,7 +450,7 @@ def test_time_to_value_respects_lead_and_kind(tenant):
     assert value("time_to_value", scope=KpiScope(kind="success")) == Decimal("30.0")
 
 
-# --- Scaling walls within 90 days ------------------------------------------------------------
+# --- Scaling walls within the scaling horizon ------------------------------------------------------------
 
 
 def test_scaling_breaches_count_unresolved_scaling_pain_points_near_capacity(engagement):
@@ -494,6 +494,33 @@ def test_scaling_breaches_count_unresolved_scaling_pain_points_near_capacity(eng
     # On 2025-02-01 "resolved" was not resolved yet; before 2025-01-01 none had been found.
     assert value("scaling_breaches_90d", as_of=date(2025, 2, 1)) == Decimal("5")
     assert value("scaling_breaches_90d", as_of=date(2024, 12, 31)) == Decimal("0")
+
+
+def test_scaling_walls_use_the_organizations_horizon_and_say_it(engagement, client_for, leader):
+    from health.kpis.registry import KPIS
+    from psops.accounts.models import OrganizationSettings
+
+    PainPointFactory(
+        engagement=engagement,
+        scaling=True,
+        title="two months away",
+        identified_on=date(2025, 1, 1),
+        current_value=Decimal(1000),
+        capacity=Decimal(1100),
+        monthly_growth_pct=Decimal(5),
+    )
+    kpi = next(kpi for kpi in KPIS if kpi.key == "scaling_breaches_90d")
+    settings = OrganizationSettings.current()
+    settings.scaling_horizon_days = 180
+    settings.save()
+    assert value("scaling_breaches_90d") == Decimal("1")
+    assert kpi.title == "Scaling walls within 180 days"
+
+    settings.scaling_horizon_days = 30
+    settings.save()
+    assert value("scaling_breaches_90d") == Decimal("0")
+    assert kpi.title == "Scaling walls within 30 days"
+    assert "Scaling walls within 30 days" in client_for(leader).get("/").content.decode()
 
 
 # --- Team: check-in participation and energy -------------------------------------------------

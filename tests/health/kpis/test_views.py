@@ -223,7 +223,7 @@ def test_an_admin_sees_every_kpi_with_its_current_target(client_for, admin_user)
     response = client_for(admin_user).get(TARGETS)
 
     for kpi in KPIS:
-        assertContains(response, kpi.name)
+        assertContains(response, kpi.title)
     assertContains(response, "Follow-ups done on time (%)")
     assertContains(response, "Team energy (of 5)")
     assertContains(response, '<label for="id_surprises_per_handoff">Surprises per handoff</label>')
