@@ -450,7 +450,7 @@ def test_time_to_value_respects_lead_and_kind(tenant):
     assert value("time_to_value", scope=KpiScope(kind="success")) == Decimal("30.0")
 
 
-# --- Scaling walls within the scaling horizon ------------------------------------------------------------
+# --- Scaling walls within the scaling horizon -------------------------------------------
 
 
 def test_scaling_breaches_count_unresolved_scaling_pain_points_near_capacity(engagement):
