@@ -8,11 +8,11 @@ from django.views.decorators.http import require_http_methods
 
 from engagements import selectors, services
 from engagements.forms import ClientForm, StakeholderForm
-from engagements.models import Client, Stakeholder
+from engagements.models import Client, Engagement, Stakeholder
 from engagements.views.common import EDIT_ROLES, PER_PAGE
 from psops.accounts.permissions import role_required
 from psops.submissions.guard import submitted_once
-from psops.ui.forms import form_errors_from
+from psops.ui.forms import form_errors_from, int_or_none
 from psops.ui.htmx import HtmxHttpRequest, render_page
 
 
@@ -82,9 +82,22 @@ def client_edit(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
 
 
 def _stakeholder_form_page(
-    request: HtmxHttpRequest, *, client: Client, stakeholder: Stakeholder
+    request: HtmxHttpRequest,
+    *,
+    client: Client,
+    stakeholder: Stakeholder,
+    from_engagement: Engagement | None = None,
 ) -> HttpResponse:
-    form = StakeholderForm(request.POST or None, instance=stakeholder, client=client)
+    # Added from an engagement's page: on that engagement unless unticked, and back there.
+    initial = {"engagements": [from_engagement.pk]} if from_engagement else None
+    form = StakeholderForm(
+        request.POST or None, instance=stakeholder, client=client, initial=initial
+    )
+    back_url = (
+        f"{from_engagement.get_absolute_url()}#stakeholders"
+        if from_engagement
+        else client.get_absolute_url()
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.stakeholder_save(
@@ -94,7 +107,7 @@ def _stakeholder_form_page(
             form_errors_from(form, error)
         else:
             messages.success(request, f"Stakeholder {stakeholder.name} saved.")
-            return redirect("engagements:client_detail", client_id=client.pk)
+            return redirect(back_url)
     title = f"Edit {stakeholder.name}" if stakeholder.pk else f"New stakeholder at {client.name}"
     return render_page(
         request,
@@ -103,7 +116,7 @@ def _stakeholder_form_page(
             "form": form,
             "title": title,
             "submit": "Save stakeholder",
-            "back_url": client.get_absolute_url(),
+            "back_url": back_url,
         },
         invalid=bool(form.errors),
     )
@@ -114,7 +127,14 @@ def _stakeholder_form_page(
 @submitted_once
 def stakeholder_create(request: HtmxHttpRequest, client_id: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=client_id)
-    return _stakeholder_form_page(request, client=client, stakeholder=Stakeholder(client=client))
+    engagement_id = int_or_none(request.GET.get("engagement"))
+    from_engagement = client.engagements.filter(pk=engagement_id).first() if engagement_id else None
+    return _stakeholder_form_page(
+        request,
+        client=client,
+        stakeholder=Stakeholder(client=client),
+        from_engagement=from_engagement,
+    )
 
 
 @require_http_methods(["GET", "POST"])

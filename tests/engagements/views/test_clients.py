@@ -213,6 +213,39 @@ class TestStakeholders:
         assert list(priya.engagements.all()) == [rollout]
         assert "On: Order platform rollout" in response.content.decode()
 
+    def test_added_from_an_engagement_it_is_on_that_engagement_and_back_there(
+        self, browser, northwind
+    ):
+        rollout = EngagementFactory(client=northwind, name="Order platform rollout")
+        EngagementFactory(client=northwind, name="Ongoing success")
+        engagement_page = browser.get(rollout.get_absolute_url()).content.decode()
+        add = reverse("engagements:stakeholder_create", args=[northwind.pk])
+        assert f'href="{add}?engagement={rollout.pk}"' in engagement_page
+
+        form = browser.get(f"{add}?engagement={rollout.pk}").content.decode()
+        ticked = re.findall(r'<input[^>]*name="engagements"[^>]*>', form)
+        assert [tag for tag in ticked if "checked" in tag] == [
+            tag for tag in ticked if f'value="{rollout.pk}"' in tag
+        ]
+        response = browser.post(
+            f"{add}?engagement={rollout.pk}",
+            stakeholder_data(engagements=[rollout.pk]),
+            follow=True,
+        )
+
+        assert response.redirect_chain == [(f"{rollout.get_absolute_url()}#stakeholders", 302)]
+        assert list(Stakeholder.objects.get(name="Priya Nair").engagements.all()) == [rollout]
+
+    def test_an_engagement_of_another_client_is_not_ticked(self, browser, northwind):
+        elsewhere = EngagementFactory(name="Someone else's project")
+
+        form = browser.get(
+            reverse("engagements:stakeholder_create", args=[northwind.pk])
+            + f"?engagement={elsewhere.pk}"
+        ).content.decode()
+
+        assert "checked" not in "".join(re.findall(r'<input[^>]*name="engagements"[^>]*>', form))
+
     def test_the_form_offers_only_this_clients_engagements(self, browser, northwind):
         EngagementFactory(client=northwind, name="Order platform rollout")
         EngagementFactory(name="Someone else's project")
