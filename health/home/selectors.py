@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Q
 
-from engagements.models import Engagement, FollowUp
+from engagements.models import Activity, Engagement, FollowUp
 from handoffs.models import HandoffPacket
 from health.kpis.base import KpiScope, engagement_filter
 from psops.accounts.models import User
@@ -69,6 +69,17 @@ def my_engagements(*, user: User) -> list[Engagement]:
         )
         .distinct()
         .order_by("client__name", "name")
+    )
+
+
+def last_touched_engagement(*, user: User, engagements: list[Engagement]) -> int | None:
+    """Of ``engagements``, the one ``user`` last wrote something on (its timeline), if any:
+    the quick log's default, instead of the alphabetically first."""
+    return (
+        Activity.objects.filter(actor=user, engagement__in=[e.pk for e in engagements])
+        .order_by("-occurred_at", "-id")
+        .values_list("engagement_id", flat=True)
+        .first()
     )
 
 

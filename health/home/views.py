@@ -105,6 +105,9 @@ def consultant_home(
         "checkin": checkin_this_week(user=request.user, today=today),
         "quick_form": quick_form or QuickPainPointForm(),
         "quick_engagements": [e for e in engagements if e.status != Engagement.Status.CLOSED],
+        "selected_engagement": dashboards.last_touched_engagement(
+            user=request.user, engagements=engagements
+        ),
         "today": today,
     }
     return render_page(request, "health/home/consultant_home.html", context, invalid=invalid)
@@ -151,7 +154,8 @@ def home_quick_log(request: HtmxHttpRequest) -> HttpResponse:
                 "quick_form": QuickPainPointForm() if logged else form,
                 "quick_engagements": dashboards.my_engagements(user=request.user),
                 "logged": logged,
-                "selected_engagement": engagement.pk if engagement and not logged else None,
+                # The next pain point is most likely on the same engagement.
+                "selected_engagement": engagement.pk if engagement else None,
             },
             invalid=bool(form.errors),
         )

@@ -13,9 +13,10 @@ document.addEventListener("DOMContentLoaded", () => {
   if (summary) summary.focus();
 });
 
-// A link of the error summary takes the focus to its field, not only the view.
+// A link of the error summary (or a shortcut to a form) takes the focus to its field,
+// not only the view.
 document.addEventListener("click", (event) => {
-  const link = event.target.closest(".error-summary a[href^='#']");
+  const link = event.target.closest(".error-summary a[href^='#'], a.jump-to-field");
   const field = link && document.getElementById(link.getAttribute("href").slice(1));
   if (!field) return;
   event.preventDefault();

@@ -1,6 +1,7 @@
 """The three home pages: each role lands on its own, and none grows its query count with data."""
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -213,6 +214,36 @@ class TestConsultantHome:
         assert "Logged on" in html
         assert "capacity reached in about 4.6 months" in html
         assert engagement.pain_points.get().title == "Nightly import too slow"
+
+    def test_the_quick_log_starts_on_the_engagement_touched_last(self, client_for, consultant):
+        from engagements.models import Activity
+
+        EngagementFactory(lead=consultant, name="Aardvark rollout")
+        recent = EngagementFactory(lead=consultant, name="Zebra migration")
+        Activity.objects.create(
+            engagement=recent, kind=Activity.Kind.NOTE, summary="Call notes", actor=consultant
+        )
+
+        html = client_for(consultant).get("/").content.decode()
+
+        selected = re.findall(r'<option value="(\d+)" selected>', html)
+        assert selected == [str(recent.pk)]
+        # A shortcut at the top of the page goes straight to the form.
+        assert html.index('href="#quick-engagement"') < html.index('id="followups-title"')
+
+    def test_after_logging_the_same_engagement_stays_chosen(self, client_for, consultant):
+        EngagementFactory(lead=consultant, name="Aardvark rollout")
+        second = EngagementFactory(lead=consultant, name="Zebra migration")
+
+        response = client_for(consultant).post(
+            "/home/quick-log/",
+            {"engagement": second.pk, "title": "Slow", "category": "other", "severity": "low"},
+            HTTP_HX_REQUEST="true",
+        )
+
+        assert re.findall(r'<option value="(\d+)" selected>', response.content.decode()) == [
+            str(second.pk)
+        ]
 
     def test_an_engagement_the_user_cannot_see_is_refused(self, client_for, sales, consultant):
         hidden = EngagementFactory(lead=consultant)
