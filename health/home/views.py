@@ -68,12 +68,11 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         for entry in review_queue(today=today)
         if not scope.kind or entry.packet.engagement_kind == scope.kind
     ]
-    risk_count, risks = open_risks_for_dashboard(lead_id=scope.lead_id, kind=scope.kind)
+    risks = open_risks_for_dashboard(lead_id=scope.lead_id, kind=scope.kind)
     context = {
         "risks": risks,
         # Leaders acknowledge where they see the risk (the row swaps in place).
         "can_acknowledge": True,
-        "risk_count": risk_count,
         "filters": scope,
         "tiles": kpi_tiles(as_of=today, scope=scope, today=today),
         "engagements_by_kind": by_kind,

@@ -5,7 +5,9 @@ every query here that serves a shared page excludes private risks altogether, an
 person's own list adds only the private risks that are theirs.
 """
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from dataclasses import dataclass
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from engagements.models import Engagement
@@ -67,10 +69,25 @@ def risk_get(*, user: User, risk_id: int) -> Risk:
     )
 
 
+@dataclass(frozen=True)
+class DashboardRisks:
+    """The dashboard's risks: new ones (not acknowledged yet) apart from acknowledged ones,
+    each most severe first, at most ``limit`` of each, with how many there are in all."""
+
+    new: list[Risk]
+    new_count: int
+    acknowledged: list[Risk]
+    acknowledged_count: int
+
+    @property
+    def count(self) -> int:
+        return self.new_count + self.acknowledged_count
+
+
 def open_risks_for_dashboard(
     *, limit: int = DASHBOARD_LIMIT, lead_id: int | None = None, kind: str = ""
-) -> tuple[int, list[Risk]]:
-    """Unresolved shared risks, most severe first: (how many in all, the first ``limit``).
+) -> DashboardRisks:
+    """Unresolved shared risks, new apart from acknowledged (four queries).
 
     With the dashboard's lead or kind filter, only risks of engagements of that lead or
     kind: a risk tied to no engagement (a stuck handoff review) then is not counted."""
@@ -81,12 +98,24 @@ def open_risks_for_dashboard(
         unresolved = unresolved.filter(engagement__lead_id=lead_id)
     if kind:
         unresolved = unresolved.filter(engagement__kind=kind)
-    listed = list(
-        unresolved.select_related("engagement__client", "acknowledged_by").order_by(
-            SEVERITY_RANK, "-last_seen", "-id"
-        )[:limit]
+
+    def first(status: str) -> list[Risk]:
+        return list(
+            unresolved.filter(status=status)
+            .select_related("engagement__client", "acknowledged_by")
+            .order_by(SEVERITY_RANK, "-last_seen", "-id")[:limit]
+        )
+
+    counts = unresolved.aggregate(
+        new=Count("id", filter=Q(status=Risk.Status.OPEN)),
+        acknowledged=Count("id", filter=Q(status=Risk.Status.ACKNOWLEDGED)),
     )
-    return unresolved.count(), listed
+    return DashboardRisks(
+        new=first(Risk.Status.OPEN),
+        new_count=counts["new"],
+        acknowledged=first(Risk.Status.ACKNOWLEDGED),
+        acknowledged_count=counts["acknowledged"],
+    )
 
 
 def risks_of_engagement(*, engagement: Engagement) -> list[Risk]:

@@ -141,6 +141,21 @@ class TestLeaderDashboard:
         theirs = open_risks(f"?lead={leader.pk}")
         assert "Implementation slipping" in theirs and "Renewal at risk" not in theirs
 
+    def test_acknowledged_risks_are_kept_apart_from_new_ones(self, client_for, leader):
+        from health.models import Risk
+
+        make_risk(title="Brand new risk")
+        make_risk(title="Seen and handled", status=Risk.Status.ACKNOWLEDGED)
+
+        html = client_for(leader).get("/").content.decode()
+        section = html.split('id="risks-title"', 1)[1].split("</section>", 1)[0]
+
+        assert "(2)" in section
+        new, acknowledged = section.split("<details", 1)
+        assert "Brand new risk" in new and "Seen and handled" not in new
+        assert "Acknowledged, still open (1)" in acknowledged
+        assert "Seen and handled" in acknowledged
+
     def test_panels_that_cannot_follow_the_filters_say_so(self, client_for, leader):
         html = client_for(leader).get(f"/?lead={leader.pk}").content.decode()
 
