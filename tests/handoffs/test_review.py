@@ -84,6 +84,15 @@ def assert_nothing_decided(packet, *, clients_before: int) -> None:
     assert not Activity.objects.exists()
 
 
+def test_the_review_page_shows_what_the_client_wants_beside_the_items(client_for, leader, packet):
+    page = client_for(leader).get(review_url(packet)).content.decode()
+
+    side = page.split('aria-label="What was sold"', 1)[1]
+    assert packet.goals in side
+    assert packet.success_criteria in side
+    assert "None attached." in side  # no SOW on this packet
+
+
 class TestRefusedReviews:
     @pytest.mark.parametrize(
         ("decision", "complaint"),
