@@ -381,7 +381,12 @@ class TestFiling:
         )
 
         assert page_messages(response) == [f"Before submitting, add {missing}."]
-        assert f"Before you can submit, add {missing}." in response.content.decode()
+        page = response.content.decode()
+        assert f"Submitting needs {missing}:" in page
+        # The button says it cannot be used yet, and why.
+        assert re.search(
+            r'<button type="submit" class="button" aria-describedby="missing" disabled>', page
+        )
         assert mail == []
         packet.refresh_from_db()
         assert (packet.status, packet.review_round) == (HandoffPacket.Status.DRAFT, 0)
