@@ -72,3 +72,34 @@ function labelCells(root) {
 }
 document.addEventListener("DOMContentLoaded", () => labelCells(document));
 document.addEventListener("htmx:afterSettle", () => labelCells(document));
+
+// Formsets (the handoff's stakeholders and items): "Add a ..." appends an empty row
+// in place, numbered on from the last; ticking "Remove" greys the row out until the
+// save removes it. Without JavaScript, saving the form adds empty rows instead.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const set of document.querySelectorAll("[data-formset]")) {
+    const prefix = set.dataset.formset;
+    const total = set.querySelector(`input[name="${prefix}-TOTAL_FORMS"]`);
+    const template = set.querySelector("template[data-empty-row]");
+    const rows = set.querySelector(".formset-rows");
+    const add = set.querySelector("[data-add-row]");
+    if (!total || !template || !rows || !add) continue;
+    add.hidden = false;
+    const hint = set.closest("section")?.querySelector("[data-no-js]");
+    if (hint) hint.remove();
+    add.addEventListener("click", () => {
+      const index = Number(total.value);
+      rows.insertAdjacentHTML(
+        "beforeend",
+        template.innerHTML.replaceAll("__prefix__", String(index)).replaceAll("__num__", String(index + 1)),
+      );
+      total.value = String(index + 1);
+      const first = rows.lastElementChild.querySelector("input:not([type=hidden]), select, textarea");
+      if (first) first.focus();
+    });
+  }
+});
+document.addEventListener("change", (event) => {
+  const remove = event.target.closest(".field-remove input[type=checkbox]");
+  if (remove) remove.closest("fieldset").classList.toggle("row-removed", remove.checked);
+});

@@ -47,7 +47,19 @@ def on_a_phone(person):
 def fits(person) -> None:
     """No sideways scrolling: the page is no wider than the screen."""
     width, inner = person.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= inner, f"{person.page.url} is {width} px wide on a {inner} px screen"
+    if width <= inner:
+        return
+    # Name the widest elements that stick out, for the failure message.
+    culprits = person.page.evaluate(
+        """(inner) => [...document.querySelectorAll("body *")]
+            .filter((el) => el.getBoundingClientRect().right > inner + 1)
+            .map((el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}` +
+                         `${el.className ? "." + String(el.className).split(" ").join(".") : ""}` +
+                         ` (${Math.round(el.getBoundingClientRect().right)} px)`)
+            .slice(-8)""",
+        inner,
+    )
+    raise AssertionError(f"{person.page.url} is {width} px wide on a {inner} px screen: {culprits}")
 
 
 def first_link(person, pattern: str) -> str | None:

@@ -715,3 +715,16 @@ class TestComments:
         assert response.status_code == 302
         assert response["Location"] == f"/handoffs/{packet.pk}/#comments"
         assert "Signed today." in browser.get(detail_url(packet)).content.decode()
+
+
+def test_the_form_carries_an_empty_row_to_add_in_place(client_for, sales):
+    page = client_for(sales).get("/handoffs/new/").content.decode()
+
+    for prefix in ("stakeholders", "items"):
+        formset = page.split(f'data-formset="{prefix}"', 1)[1].split("data-add-row", 1)[0]
+        template = formset.split("<template data-empty-row>", 1)[1].split("</template>", 1)[0]
+        assert f'name="{prefix}-__prefix__-' in template
+        assert "__num__" in template
+    assert "Add another item" in page and "Add another stakeholder" in page
+    # Without JavaScript the page still says how to get more rows.
+    assert page.count("Save to get more empty rows.") == 2
