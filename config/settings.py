@@ -371,6 +371,8 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PS Ops <no-reply@psops.l
 
 # --- Internationalisation ----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# One date format on every page (config/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

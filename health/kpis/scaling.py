@@ -16,7 +16,7 @@ from health.kpis.base import (
     engagement_link,
 )
 from psops.accounts.models import OrganizationSettings
-from psops.ui.numbers import plain_decimal
+from psops.ui.numbers import grouped_decimal, plain_decimal
 
 
 def _horizon_days() -> int:
@@ -82,8 +82,8 @@ def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
                 Link(point.title, point.get_absolute_url()),
                 engagement_link(point.engagement),
                 point.metric_name,
-                f"{plain_decimal(point.current_value)} {point.metric_unit}".strip(),
-                f"{plain_decimal(point.capacity)} {point.metric_unit}".strip(),
+                f"{grouped_decimal(point.current_value)} {point.metric_unit}".strip(),
+                f"{grouped_decimal(point.capacity)} {point.metric_unit}".strip(),
                 f"{plain_decimal(point.monthly_growth_pct)}%",
                 projection.text,
                 point.get_status_display(),

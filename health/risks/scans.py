@@ -40,7 +40,7 @@ from health.models import Risk
 from health.weeks import closed_weeks
 from psops.accounts.models import OrganizationSettings, Role, User
 from psops.notifications import Notice, notify_many
-from psops.ui.numbers import counted
+from psops.ui.numbers import counted, grouped_decimal
 
 LAST_SEEN_REFRESH = timedelta(hours=1)
 OVERLOAD_WEEKS = 3
@@ -172,9 +172,9 @@ def risk_scan_scaling(*, now: datetime) -> SyncResult:
             continue
         unit = f" {pain_point.metric_unit}" if pain_point.metric_unit else ""
         lines = [
-            f"{pain_point.metric_name}: {pain_point.current_value:,}{unit} of "
-            f"{pain_point.capacity:,}{unit} capacity, growing "
-            f"{pain_point.monthly_growth_pct}% a month; {projection.text} "
+            f"{pain_point.metric_name}: {grouped_decimal(pain_point.current_value)}{unit} of "
+            f"{grouped_decimal(pain_point.capacity)}{unit} capacity, growing "
+            f"{grouped_decimal(pain_point.monthly_growth_pct)}% a month; {projection.text} "
             f"({counted(days, 'day')})."
         ]
         for recommendation in pain_point.turned_down:

@@ -20,3 +20,12 @@ def plain_decimal(value: Decimal) -> str:
 def counted(count: int, singular: str, plural: str = "") -> str:
     """``1 day``, ``2 days``: a count with its noun in the right number (English)."""
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def grouped_decimal(value: Decimal) -> str:
+    """1000000.00 -> "1,000,000", 66.70 -> "66.7": the app's one way to write an amount
+    (templates: ``floatformat:"-2g"``), thousands grouped and no needless zeros."""
+    whole, _, fraction = plain_decimal(value).partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-') or 0):,}"
+    return f"{sign}{grouped}" + (f".{fraction}" if fraction else "")

@@ -109,7 +109,7 @@ class TestThePainPointPage:
         page = response.content.decode()
         assert response.status_code == 200
         assert (
-            "Orders per day: <strong>1000</strong> orders today, capacity <strong>2000</strong> "
+            "Orders per day: <strong>1,000</strong> orders today, capacity <strong>2,000</strong> "
             "orders, growing <strong>10%</strong> a month" in page
         )
         assert self.projection(browser, pain_point) == (
@@ -438,7 +438,7 @@ class TestMarkingAFollowUpDone:
         assert response.status_code == 200
         assert row.lstrip().startswith(f'<tr id="followup-{followup.pk}"')
         assert "<html" not in row
-        assert f"Done {TODAY.isoformat()}" in row
+        assert f"Done {TODAY.day} {TODAY:%b %Y}" in row
         assert "Mark done" not in row
         assert response["HX-Trigger"] == "timeline-changed"
         entry = Activity.objects.get(kind=Activity.Kind.FOLLOWUP)

@@ -490,7 +490,7 @@ def test_scaling_breaches_count_unresolved_scaling_pain_points_near_capacity(eng
     assert sorted(link_texts(rows)) == ["already over", "deferred", "resolved later",
                                         "two months away"]  # fmt: skip
     over = next(row for row in rows if row[0].text == "already over")
-    assert over[3:7] == ["1200 orders", "1000 orders", "1%", "already over capacity"]
+    assert over[3:7] == ["1,200 orders", "1,000 orders", "1%", "already over capacity"]
     # On 2025-02-01 "resolved" was not resolved yet; before 2025-01-01 none had been found.
     assert value("scaling_breaches_90d", as_of=date(2025, 2, 1)) == Decimal("5")
     assert value("scaling_breaches_90d", as_of=date(2024, 12, 31)) == Decimal("0")

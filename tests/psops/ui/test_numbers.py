@@ -4,9 +4,10 @@ from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
 from django.utils import timezone
 
-from psops.ui.numbers import plain_decimal, rounded_half_up
+from psops.ui.numbers import grouped_decimal, plain_decimal, rounded_half_up
 from psops.ui.periods import Period
 
 
@@ -32,3 +33,18 @@ def test_a_period_counts_both_ends_and_bounds_whole_local_days():
     assert period.days == 31
     assert start.isoformat() == "2025-03-01T00:00:00+01:00"
     assert end.isoformat() == "2025-04-01T00:00:00+02:00"  # summer time began on the 30th
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("1000000.00", "1,000,000"),
+        ("52000", "52,000"),
+        ("66.70", "66.7"),
+        ("999", "999"),
+        ("-1234.5", "-1,234.5"),
+        ("0.00", "0"),
+    ],
+)
+def test_amounts_are_grouped_without_needless_zeros(value, text):
+    assert grouped_decimal(Decimal(value)) == text
