@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from django.utils.formats import date_format
+
 HORIZON_MONTHS = 60  # beyond five years a projection says nothing useful
 DAYS_PER_MONTH = 365.2425 / 12
 
@@ -35,7 +37,7 @@ class CapacityProjection:
             return "not within 5 years"
         return (
             f"capacity reached in about {self.months:.1f} months, "
-            f"around {self.reached_on.isoformat()}"
+            f"around {date_format(self.reached_on)}"
         )
 
     def days_from(self, today: date) -> int | None:

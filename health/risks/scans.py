@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
 from engagements.projections import ProjectionState, capacity_projection
@@ -180,13 +181,13 @@ def risk_scan_scaling(*, now: datetime) -> SyncResult:
         for recommendation in pain_point.turned_down:
             who = recommendation.decided_by or "the client"
             lines.append(
-                f"Fix proposed {recommendation.proposed_on.isoformat()} "
+                f"Fix proposed {date_format(recommendation.proposed_on)} "
                 f"(“{recommendation.title}”), {recommendation.get_status_display().lower()} "
                 f"by {who}: {recommendation.decision_reason}"
             )
         findings[f"painpoint:{pain_point.pk}"] = Finding(
             title=f"{pain_point.title}: capacity reached around "
-            f"{projection.reached_on.isoformat()}",
+            f"{date_format(projection.reached_on)}",
             severity=_scaling_severity(days),
             evidence="\n".join(lines),
             projected_date=projection.reached_on,
@@ -216,7 +217,7 @@ def risk_scan_overdue_followups(*, now: datetime) -> SyncResult:
         key = f"followup:{followup.pk}"
         by_key[key] = (followup, escalated)
         evidence = (
-            f"Due {followup.due_on.isoformat()}, {counted(days, 'day')} overdue; owner "
+            f"Due {date_format(followup.due_on)}, {counted(days, 'day')} overdue; owner "
             f"{followup.owner.display_name}; engagement {followup.engagement.name}."
         )
         if escalated:
@@ -269,7 +270,7 @@ def risk_scan_stuck_reviews(*, now: datetime) -> SyncResult:
         findings[f"handoff:{packet.pk}"] = Finding(
             title=f"Handoff review stuck: {packet.deal_name}",
             severity=Risk.Severity.HIGH if age > 2 * sla else Risk.Severity.MEDIUM,
-            evidence=f"Submitted {timezone.localdate(packet.submitted_at).isoformat()}, "
+            evidence=f"Submitted {date_format(timezone.localdate(packet.submitted_at))}, "
             f"waiting {counted(age, 'business day')} (SLA {sla}); reviewer: {reviewer}.",
         )
     with transaction.atomic():
@@ -308,7 +309,7 @@ def risk_scan_stale_engagements(*, now: datetime) -> SyncResult:
         findings[f"engagement:{engagement.pk}"] = Finding(
             title=f"No activity on {engagement.name} ({engagement.client.name})",
             severity=Risk.Severity.HIGH if days > 2 * stale_days else Risk.Severity.MEDIUM,
-            evidence=f"Last timeline activity {last.isoformat()}, {counted(days, 'day')} ago "
+            evidence=f"Last timeline activity {date_format(last)}, {counted(days, 'day')} ago "
             f"(stale after {stale_days}).",
             engagement_id=engagement.pk,
         )

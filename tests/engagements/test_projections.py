@@ -27,7 +27,7 @@ class TestTheSpecExample:
 
         assert projection.state is ProjectionState.REACHED
         assert projection.reached_on == date(2027, 4, 11)
-        assert projection.text == "capacity reached in about 4.6 months, around 2027-04-11"
+        assert projection.text == "capacity reached in about 4.6 months, around 11 Apr 2027"
         assert projection.days_from(TODAY) == 140
 
     def test_the_date_agrees_with_compound_growth(self):
@@ -53,7 +53,7 @@ class TestTheSpecExample:
         from_decimals = project(Decimal("1000.00"), Decimal("1500.00"), Decimal("9.20"))
 
         assert from_decimals == project(1000.0, 1500.0, 9.2)
-        assert from_decimals.text == "capacity reached in about 4.6 months, around 2027-04-11"
+        assert from_decimals.text == "capacity reached in about 4.6 months, around 11 Apr 2027"
 
 
 class TestAlreadyOverCapacity:
@@ -96,7 +96,7 @@ class TestBeyondTheFiveYearHorizon:
         assert projection.state is ProjectionState.REACHED
         assert projection.months == 60.0
         assert projection.reached_on == date(2031, 11, 22)
-        assert projection.text == "capacity reached in about 60.0 months, around 2031-11-22"
+        assert projection.text == "capacity reached in about 60.0 months, around 22 Nov 2031"
 
     def test_one_month_past_the_horizon_is_not_within_five_years(self):
         assert project(1, 2**61, 100).state is ProjectionState.NOT_WITHIN_HORIZON

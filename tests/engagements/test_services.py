@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from engagements import selectors, services
 from engagements.models import (
@@ -421,7 +422,7 @@ class TestPainPointLog:
         assert pain_point.projection().reached_on == reached
         assert summaries(engagement) == [
             "Pain point logged: Order volume nears the queue limit (High; capacity reached "
-            f"in about 4.6 months, around {reached.isoformat()})"
+            f"in about 4.6 months, around {date_format(reached)})"
         ]
 
     @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from engagements.models import Activity, Engagement, EngagementReset, PainPoint
 from psops.accounts.models import Role
@@ -519,7 +520,7 @@ class TestQuickLog:
         return data | changes
 
     # ln 2 / ln 1.1 = 7.27 months of compound 10 % growth to double: 221 days.
-    EXPECTED = f"capacity reached in about 7.3 months, around {days(221).isoformat()}"
+    EXPECTED = f"capacity reached in about 7.3 months, around {date_format(days(221))}"
 
     def test_a_scaling_pain_point_returns_the_list_with_its_projection(
         self, browser, rollout, grace

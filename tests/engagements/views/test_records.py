@@ -113,7 +113,7 @@ class TestThePainPointPage:
             "orders, growing <strong>10%</strong> a month" in page
         )
         assert self.projection(browser, pain_point) == (
-            f"reached: Capacity reached in about 7.3 months, around {days(221).isoformat()}."
+            f"reached: Capacity reached in about 7.3 months, around {date_format(days(221))}."
         )
 
     def test_a_metric_past_its_capacity_is_already_over(self, browser, rollout):
@@ -186,7 +186,7 @@ class TestLoggingAPainPoint:
         assert response.redirect_chain == [(pain_point.get_absolute_url(), 302)]
         page = html.unescape(response.content.decode())
         assert "Pain point logged: Checkout slows at peak." in page
-        assert f"Capacity reached in about 7.3 months, around {days(221).isoformat()}." in page
+        assert f"Capacity reached in about 7.3 months, around {date_format(days(221))}." in page
         assert "<dt>Affects</dt><dd>Dana Whitfield</dd>" in page
 
     def test_a_scaling_pain_point_without_numbers_is_refused(self, browser, rollout):

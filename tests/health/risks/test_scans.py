@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
 from handoffs.models import HandoffPacket
@@ -110,9 +111,9 @@ def test_scaling_risk_names_the_deferred_fix_and_is_critical_under_30_days(tenan
     assert risk.severity == Risk.Severity.CRITICAL
     assert risk.projected_date == projected
     assert risk.engagement == pain_point.engagement
-    assert risk.title == f"Order import saturates: capacity reached around {projected}"
+    assert risk.title == f"Order import saturates: capacity reached around {date_format(projected)}"
     assert (
-        "Fix proposed 2026-09-01 (“Shard the import queue”), deferred by Dana Cole (VP Sales): "
+        "Fix proposed 1 Sep 2026 (“Shard the import queue”), deferred by Dana Cole (VP Sales): "
         "No budget before Q1." in risk.evidence
     )
     assert "Recommendation" not in risk.evidence  # the proposed one is not a refusal
@@ -184,7 +185,7 @@ def test_overdue_followup_notifies_the_owner_and_escalates_only_past_the_days(
     risk = Risk.objects.get(kind=Risk.Kind.OVERDUE_FOLLOWUP)
     assert risk.title == "Follow-up overdue: Send the cut-over plan"
     assert risk.severity == Risk.Severity.MEDIUM
-    assert f"Due {followup.due_on}, 5 days overdue" in risk.evidence
+    assert f"Due {date_format(followup.due_on)}, 5 days overdue" in risk.evidence
     assert notifications_state() == [(consultant.pk, f"risk:{risk.pk}:owner", risk.title)]
 
     risk_scan_overdue_followups(now=NOW + DAY)  # 6 days overdue
