@@ -35,10 +35,8 @@ class CapacityProjection:
             return "already over capacity"
         if self.state is ProjectionState.NOT_WITHIN_HORIZON:
             return "not within 5 years"
-        return (
-            f"capacity reached in about {self.months:.1f} months, "
-            f"around {date_format(self.reached_on)}"
-        )
+        around = f", around {date_format(self.reached_on)}" if self.reached_on else ""
+        return f"capacity reached in about {self.months:.1f} months{around}"
 
     def days_from(self, today: date) -> int | None:
         if self.reached_on is None:
