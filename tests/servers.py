@@ -5,6 +5,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -31,6 +32,22 @@ def database_url(**params: str) -> str:
         address = f"{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
     query = "&".join(f"{key}={quote(value, safe='')}" for key, value in params.items())
     return f"postgresql://{credentials}@{address}" + (f"?{query}" if query else "")
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` naming database ``name`` instead (urlunsplit would drop an empty host's //)."""
+    base, question, query = url.partition("?")
+    scheme, _, rest = base.partition("://")
+    server = rest.split("/", 1)[0]
+    return f"{scheme}://{server}/{name}{question}{query}"
+
+
+def celery_command(*args: str) -> list[str]:
+    """``celery -A config <args>``, with this interpreter."""
+    return [sys.executable, "-m", "celery", "-A", "config", *args]
+
+
+WORKER_ARGS = ("worker", "--pool", "solo", "--without-gossip", "--without-mingle")
 
 
 def free_ports(count: int) -> list[int]:

@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -14,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from config.celery import app as celery_app
 from tests.config.worker_tasks import report_schema
-from tests.servers import database_url
+from tests.servers import WORKER_ARGS, celery_command, database_url
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -33,25 +32,16 @@ def worker(django_db_blocker):
         "CELERY_TASK_ALWAYS_EAGER": "false",
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool",
-            "solo",
+        celery_command(
+            *WORKER_ARGS,
             "--queues",
             queue,
             "--include",
             "tests.config.worker_tasks",
-            "--without-gossip",
-            "--without-mingle",
             "--without-heartbeat",
             "--loglevel",
             "WARNING",
-        ],
+        ),
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,

@@ -24,7 +24,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from psops.redis_urls import redis_client_url, redis_url_with_database
-from tests.servers import free_ports, signal_group, wait_healthy
+from tests.servers import (
+    WORKER_ARGS,
+    celery_command,
+    free_ports,
+    signal_group,
+    wait_healthy,
+    with_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ARTIFACTS = BASE_DIR / "artifacts" / "e2e"
@@ -49,14 +56,6 @@ GLOBEX_CLIENT = "Globex Freight"
 ACME_CLIENT, ACME_ENGAGEMENTS = "Contoso", ["Contoso CRM migration", "Contoso data health check"]
 # Processes of a run that died without stopping them (killed before stack.stop()).
 PIDFILE = ARTIFACTS.parent / "e2e-stack.pids"
-
-
-def _with_database(url: str, name: str) -> str:
-    """``url`` naming database ``name`` instead (urlunsplit would drop an empty host's //)."""
-    base, question, query = url.partition("?")
-    scheme, _, rest = base.partition("://")
-    server = rest.split("/", 1)[0]
-    return f"{scheme}://{server}/{name}{question}{query}"
 
 
 def start_of_next_week(now: datetime) -> datetime:
@@ -94,7 +93,7 @@ class Stack:
         if redis_db == _redis_database(redis_url):
             raise ValueError(f"PSOPS_E2E_REDIS_DB must not be the app's Redis database {redis_db}")
         return cls(
-            database_url=_with_database(database_url, database),
+            database_url=with_database(database_url, database),
             redis_url=redis_url_with_database(redis_url, redis_db),
         )
 
@@ -131,7 +130,7 @@ class Stack:
 
         _stop_leftovers()
         name = urlsplit(self.database_url).path.lstrip("/")
-        admin_url = _with_database(self.database_url, "postgres")
+        admin_url = with_database(self.database_url, "postgres")
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -160,23 +159,7 @@ class Stack:
             "web-later",
             [*gunicorn, "--bind", f"127.0.0.1:{self.later_port}", "tests.e2e.later_wsgi"],
         )
-        self._spawn(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
-        )
+        self._spawn("worker", celery_command(*WORKER_ARGS, "--loglevel", "INFO"))
         PIDFILE.write_text("\n".join(str(p.pid) for p in self.processes.values()))
         logs = {name: ARTIFACTS / f"{name}.log" for name in self.processes}
         for port in (self.port, self.later_port):

