@@ -110,3 +110,38 @@ def test_every_main_page_fits_a_phone(people):
                 person.screenshot(f"phone-{path.strip('/').replace('/', '-')}")
         person.goto("/")
         person.screenshot(f"phone-{local_part}-home")
+
+
+def test_a_handoff_filed_and_reviewed_on_a_phone(people):
+    """The two longest forms, at 390 px: sales files a packet, a leader opens its review."""
+    sales = on_a_phone(people("sales").sign_in())
+    page = sales.page
+    sales.goto("/handoffs/new/")
+    page.get_by_label("Deal name").fill("Fabrikam phone pilot")
+    page.get_by_label("New client").fill("Fabrikam")
+    page.get_by_label("Success criteria").fill("Field staff log visits from their phones.")
+    page.locator("[name=stakeholders-0-name]").fill("Ravi Rao")
+    page.locator("[name=stakeholders-0-role]").select_option(label="Sponsor")
+    page.locator("[name=items-0-kind]").select_option(label="Deliverable")
+    page.locator("[name=items-0-description]").fill("Mobile visit log")
+    page.get_by_role("button", name="Add another item").click()
+    fits(sales)
+    sales.axe()
+    sales.screenshot("phone-handoff-form")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fabrikam phone pilot")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_text("Submitted", exact=True).first).to_be_visible()
+    packet_path = re.search(r"/handoffs/\d+/", page.url)[0]
+
+    leader = on_a_phone(people("leader").sign_in())
+    leader.goto(f"{packet_path}review/")
+    expect(leader.page.get_by_role("complementary", name="What was sold")).to_contain_text(
+        "Field staff log visits from their phones."
+    )
+    fits(leader)
+    leader.axe()
+    leader.screenshot("phone-review")
+    leader.page.set_viewport_size({"width": 1280, "height": 900})
+    leader.goto(f"{packet_path}review/")
+    leader.screenshot("desktop-review")
