@@ -7,13 +7,16 @@ dates are relative to today so the demo never goes stale. Idempotent: a tenant t
 already has the demo clients is left alone.
 """
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
 from engagements import services
+from engagements.demo_history import seed_history
 from engagements.models import Activity, Client, Engagement, FollowUp, Level, PainPoint, Stakeholder
+from psops.demo import demo_team_ensure
 
 DEMO_CLIENTS = {
     "acme": [
@@ -43,6 +46,9 @@ def seed_tenant(*, organization, users) -> None:
     }
     if organization.slug == "acme":
         _seed_acme(clients, users)
+        # A year of past work behind the story, the same on every run.
+        demo_team_ensure(users)
+        seed_history(users=users, rng=random.Random("acme-history"))  # noqa: S311 - demo
     else:
         _seed_globex(clients, users)
 

@@ -4,14 +4,17 @@ One packet has several surprises, one was sent back and resubmitted, one was
 accepted into an engagement, one waits past the review SLA.
 """
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
 
-from engagements.models import Stakeholder
+from engagements.demo_history import HISTORY_CLIENTS
+from engagements.models import Engagement, Stakeholder
 from engagements.selectors import client_find_by_name
 from handoffs import services
+from handoffs.demo_history import seed_history
 from handoffs.models import (
     CHECKLIST,
     SCORE_MAX,
@@ -219,3 +222,9 @@ def seed_tenant(*, organization, users) -> None:
         first_submitted_at=timezone.now() - timedelta(days=42),
         decided_at=timezone.now() - timedelta(days=40),
     )
+    if is_acme:
+        # A year of handoffs behind the story, the same on every run.
+        history = Engagement.objects.filter(
+            client__name__in=[name for name, _, _ in HISTORY_CLIENTS]
+        ).order_by("start_date", "id")
+        seed_history(engagements=list(history), rng=random.Random("acme-handoffs"))  # noqa: S311

@@ -21,7 +21,7 @@ from health.models import (
 )
 from health.weeks import recent_weeks
 from psops.accounts.models import Role, User
-from psops.demo import DEMO_MANAGED_FOR
+from psops.demo import demo_team_ensure
 
 WEEKS = 12
 # Targets a PS leader might set on day one.
@@ -38,18 +38,8 @@ DEMO_TARGETS = {
     "checkin_participation": 80,
     "team_energy": 3.5,
 }
-TEAM_MEMBERS = [
-    ("Priya Patel", "Delivery"),
-    ("Jonas Weber", "Delivery"),
-    ("Mei Chen", "Delivery"),
-    ("Tariq Hassan", "Delivery"),
-    ("Sofia Rossi", "Delivery"),
-    ("Noah Kim", "Sales"),
-    ("Grace Osei", "Sales"),
-]
 # Active demo engagements left without activity (acme, globex).
 STALE_ENGAGEMENTS = ("Northwind ongoing success", "Soylent ongoing success")
-TEAMS = {"leader": "Leadership", "admin": "Leadership", "consultant": "Delivery", "sales": "Sales"}
 BLOCKERS = [
     "Waiting on client VPN access",
     "Test data still missing",
@@ -68,32 +58,10 @@ WINS = [
 ]
 
 
-def _team(users: dict[str, User], email_domain: str) -> list[User]:
-    for key, team in TEAMS.items():
-        if users[key].team != team:
-            users[key].team = team
-            users[key].save(update_fields=["team"])
-    people = list(users.values())
-    for index, (name, team) in enumerate(TEAM_MEMBERS, start=1):
-        email = f"{name.split()[0].lower()}@{email_domain}"
-        person = User.objects.filter(email=email).first() or User.objects.create_user(
-            email=email,
-            full_name=name,
-            team=team,
-            role=Role.SALES if team == "Sales" else Role.CONSULTANT,
-            manager=users["sales"] if team == "Sales" and index % 2 else users["leader"],
-            # Managed since long before the demo's twelve weeks, so their history shows.
-            manager_since=timezone.now() - DEMO_MANAGED_FOR,
-        )
-        people.append(person)
-    return people
-
-
 def seed_tenant(*, organization, users) -> None:
     if CheckIn.objects.exists():
         return
-    email_domain = users["leader"].email.split("@")[1]
-    people = _team(users, email_domain)
+    people = demo_team_ensure(users)
     # The team has been here all along, not since this morning.
     User.objects.filter(date_joined__gt=timezone.now() - timedelta(days=WEEKS * 7 + 14)).update(
         date_joined=timezone.now() - timedelta(days=365)

@@ -34,6 +34,66 @@ DEMO_PEOPLE = [
 ]
 
 
+# The rest of the organization: (name, team). Emails are first names at the domain.
+DEMO_TEAM = [
+    ("Priya Patel", "Delivery"),
+    ("Jonas Weber", "Delivery"),
+    ("Mei Chen", "Delivery"),
+    ("Tariq Hassan", "Delivery"),
+    ("Sofia Rossi", "Delivery"),
+    ("Liam Murphy", "Delivery"),
+    ("Aisha Bello", "Delivery"),
+    ("Mateo Silva", "Success"),
+    ("Hana Sato", "Success"),
+    ("Omar Haddad", "Success"),
+    ("Elena Petrova", "Success"),
+    ("Noah Kim", "Sales"),
+    ("Grace Osei", "Sales"),
+    ("Lucas Martin", "Sales"),
+    ("Ines Duarte", "Leadership"),
+]
+DEMO_TEAMS = {
+    "leader": "Leadership",
+    "admin": "Leadership",
+    "consultant": "Delivery",
+    "sales": "Sales",
+}
+
+
+def demo_team_ensure(users: dict[str, User]) -> list[User]:
+    """The four sign-in people and the rest of the organization (about twenty people),
+    each in a team and managed for long enough that their history shows."""
+    email_domain = users["leader"].email.split("@")[1]
+    for key, team in DEMO_TEAMS.items():
+        if users[key].team != team:
+            users[key].team = team
+            users[key].save(update_fields=["team"])
+    people = list(users.values())
+    # The first consultant of a team leads it: the rest report to them, not to a
+    # leader, as in a real PS organization (and the team KPIs have people to count).
+    team_leads: dict[str, User] = {}
+    for index, (name, team) in enumerate(DEMO_TEAM, start=1):
+        email = f"{name.split()[0].lower()}@{email_domain}"
+        role = {"Sales": Role.SALES, "Leadership": Role.LEADER}.get(team, Role.CONSULTANT)
+        if team == "Sales":
+            manager = users["sales"] if index % 2 else users["leader"]
+        else:
+            manager = team_leads.get(team, users["leader"])
+        person = User.objects.filter(email=email).first() or User.objects.create_user(
+            email=email,
+            password=DEMO_PASSWORD,
+            full_name=name,
+            team=team,
+            role=role,
+            manager=manager,
+            manager_since=timezone.now() - DEMO_MANAGED_FOR,
+        )
+        if role == Role.CONSULTANT:
+            team_leads.setdefault(team, person)
+        people.append(person)
+    return people
+
+
 def demo_users_ensure(*, email_domain: str) -> dict[str, User]:
     users = {}
     for local_part, full_name, role in DEMO_PEOPLE:
