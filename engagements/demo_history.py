@@ -68,6 +68,13 @@ FOLLOWUPS = [
     "Book the steering committee",
     "Send the go-live checklist",
 ]
+NOTES = [
+    (Activity.Kind.CALL_RECAP, "Weekly call: on track, two open questions on the data mapping"),
+    (Activity.Kind.CALL_RECAP, "Steering call: scope confirmed, go-live date kept"),
+    (Activity.Kind.NOTE, "Test environment refreshed by the client's IT"),
+    (Activity.Kind.NOTE, "Training material shared with the team leads"),
+    (Activity.Kind.CALL_RECAP, "Check-in with the sponsor: happy with progress"),
+]
 DECIDERS = [("Dana Cole", "VP Operations"), ("Marco Ruiz", "CIO"), ("Amara Obi", "COO")]
 
 
@@ -121,6 +128,20 @@ def seed_history(*, users: dict[str, User], rng: random.Random) -> list[Engageme
                 occurred_at=_at(start, 9),
             )
         )
+        # The timeline: a call recap or a note every week or so, up to today.
+        day = start + timedelta(days=rng.randint(3, 7))
+        while day <= last_day:
+            kind_of_note, summary = rng.choice(NOTES)
+            activities.append(
+                Activity(
+                    engagement=engagement,
+                    kind=kind_of_note,
+                    summary=summary,
+                    actor=rng.choice([lead, consultants[(index + 3) % len(consultants)]]),
+                    occurred_at=_at(day, rng.randint(9, 17)),
+                )
+            )
+            day += timedelta(days=rng.randint(4, 10))
         # Pain points: most resolved within a few weeks, a few that took longer.
         for number in range(rng.randint(2, 4)):
             title, category = PAIN_POINTS[(index + number) % len(PAIN_POINTS)]
