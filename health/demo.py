@@ -1,4 +1,4 @@
-"""Twelve weeks of team health for the demo: more people, named check-ins, published
+"""A year of team health for the demo: more people, named check-ins, published
 pulse answers and KPI snapshots backfilled from the demo history.
 
 Deterministic (a seeded random generator) and idempotent: a tenant that already has
@@ -23,7 +23,9 @@ from health.weeks import recent_weeks
 from psops.accounts.models import Role, User
 from psops.demo import demo_team_ensure
 
-WEEKS = 12
+# A year of check-ins and pulse; the KPI sparklines show the last twelve weeks of it.
+WEEKS = 52
+SNAPSHOT_DAYS = 12 * 7
 # Targets a PS leader might set on day one.
 DEMO_TARGETS = {
     "pain_points_resolved_90d": 70,
@@ -74,7 +76,7 @@ def seed_tenant(*, organization, users) -> None:
         )
     rng = random.Random(organization.slug)  # noqa: S311 - demo data, not security
     today = timezone.localdate()
-    weeks = recent_weeks(today=today, count=WEEKS + 1)  # twelve closed weeks and this one
+    weeks = recent_weeks(today=today, count=WEEKS + 1)  # a year of closed weeks and this one
     overloaded = users["consultant"]
 
     checkins, answers, participations = [], [], []
@@ -138,7 +140,7 @@ def seed_tenant(*, organization, users) -> None:
 
     from health.kpis.snapshots import kpi_snapshots_backfill
 
-    kpi_snapshots_backfill(days=WEEKS * 7, until=today)
+    kpi_snapshots_backfill(days=SNAPSHOT_DAYS, until=today)
 
     # One active engagement that nobody has touched for a month: the stale-engagement case.
     from engagements.models import Activity

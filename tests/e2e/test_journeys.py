@@ -348,6 +348,21 @@ def test_4_risk_scan_and_the_leader_acts(people, story, stack):
     )
     leader.axe()
 
+    # The filters apply to the open risks too: the scaling risk is an implementation
+    # project's, so "Ongoing success" leaves it out, and the panel says what it omits.
+    page.get_by_label("Engagement kind").select_option(label="Ongoing success")
+    expect(risks).to_contain_text("stuck handoff reviews, which belong to no engagement yet")
+    expect(risks.get_by_role("row").filter(has_text=PAIN_POINT)).to_have_count(0)
+    page.get_by_label("Engagement kind").select_option(label="Both kinds")
+    expect(scaling).to_be_visible()
+
+    # No impossible number: the review turnaround's evidence has no negative duration.
+    page.get_by_role("link", name=re.compile(r"Median review turnaround")).click()
+    turnaround = page.locator("#kpi-evidence")
+    expect(turnaround).to_contain_text("how it was computed")
+    cells = turnaround.locator("td").all_inner_texts()
+    assert cells and not [cell for cell in cells if re.fullmatch(r"-\d+(\.\d+)?", cell)], cells
+
     # A KPI tile's evidence opens in place and names the same pain point.
     page.get_by_role("link", name=re.compile(r"Scaling walls within \d+ days")).click()
     evidence = page.locator("#kpi-evidence")

@@ -4,11 +4,22 @@ Runs after the journeys (file order), so the pages hold their story: the accepte
 handoff, the engagement with its pain points and follow-ups, the risks.
 """
 
+import io
 import re
 
 from playwright.sync_api import expect
 
 PHONE = {"width": 390, "height": 844}
+
+
+def one_page_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=612, height=792)
+    writer.write(out)
+    return out.getvalue()
+
 
 PAGES = {
     "leader": [
@@ -44,8 +55,22 @@ def on_a_phone(person):
     return person
 
 
+# "1 days", "1 answers": a count whose noun was not put in the singular.
+WRONG_PLURAL = re.compile(
+    r"(?<![\d.,])1 (days|weeks|hours|answers|items|people|packets|check-ins|follow-ups|"
+    r"risks|engagements|problems|rounds|surprises)\b"
+)
+
+
+def reads_right(person) -> None:
+    text = person.page.locator("main").inner_text()
+    wrong = WRONG_PLURAL.findall(text)
+    assert not wrong, f"{person.page.url} says '1 {wrong[0]}'"
+
+
 def fits(person) -> None:
     """No sideways scrolling: the page is no wider than the screen."""
+    reads_right(person)
     width, inner = person.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     if width <= inner:
         return
@@ -117,7 +142,18 @@ def test_a_handoff_filed_and_reviewed_on_a_phone(people):
     sales = on_a_phone(people("sales").sign_in())
     page = sales.page
     sales.goto("/handoffs/new/")
+    # A form with an error cannot keep a chosen file: it says so at the SOW field.
     page.get_by_label("Deal name").fill("Fabrikam phone pilot")
+    page.get_by_label("SOW").set_input_files(
+        {"name": "fabrikam-sow.pdf", "mimeType": "application/pdf", "buffer": one_page_pdf()}
+    )
+    with sales.watch.expecting(400):
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator(".error-summary")).to_be_focused()
+    expect(page.locator(".error-summary")).to_contain_text(
+        "fabrikam-sow.pdf was not saved because of the other errors on this page"
+    )
+    sales.axe()
     page.get_by_label("New client").fill("Fabrikam")
     page.get_by_label("Success criteria").fill("Field staff log visits from their phones.")
     page.locator("[name=stakeholders-0-name]").fill("Ravi Rao")
