@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status bench bench-load clean
+.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status bench bench-pages bench-load clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "PS Ops needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
@@ -82,6 +82,10 @@ status: install
 
 bench: install
 	$(BIN)/python -m bench.provisioning
+
+# Server time and queries of the main pages at 1,000 engagements (about 100,000 rows).
+bench-pages: install
+	$(BIN)/python -m bench.pages
 
 # 50 signed-in people for 60 s against the make-run web server, loopback only.
 bench-load: install
