@@ -45,8 +45,10 @@ def problems_of(*forms: BaseForm | BaseFormSet | None) -> list[Problem]:
             continue
         if isinstance(form, BaseFormSet):
             problems += [Problem(str(error), "") for error in form.non_form_errors()]
+            # "Stakeholder 2: Email: ...", named after the formset ("stakeholders").
+            noun = (form.prefix or "").removesuffix("s").replace("_", " ").capitalize() or "Row"
             for number, row in enumerate(form.forms, start=1):
-                problems += _form_problems(row, prefix=f"Row {number}: ")
+                problems += _form_problems(row, prefix=f"{noun} {number}: ")
         else:
             problems += _form_problems(form)
     return problems

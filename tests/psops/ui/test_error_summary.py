@@ -73,7 +73,7 @@ def test_the_handoff_form_summarises_its_rows_too(client_for, sales):
     page = response.content.decode()
     summary = summary_of(page)
     assert "Deal name: This field is required." in summary
-    assert "Row 1: " in summary
+    assert "Stakeholder 1: Email: Enter a valid email address." in summary
     for anchor in anchors(summary):
         assert f'id="{anchor}"' in page, anchor
 
