@@ -43,10 +43,7 @@ from handoffs.models import SURPRISE_VERDICTS, HandoffItem, HandoffReview, Hando
 from psops.accounts.models import User
 
 # One definition of a reporting period; kept importable here as reports.Period.
-from psops.ui.periods import Period
-
-DEFAULT_PERIOD_DAYS = 90
-SECONDS_PER_DAY = 86400
+from psops.ui.periods import DEFAULT_PERIOD_DAYS, SECONDS_PER_DAY, Period
 
 
 def default_period(*, today: date) -> Period:

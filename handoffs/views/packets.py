@@ -4,10 +4,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
-from django_htmx.middleware import HtmxDetails
 
 from handoffs import selectors, services
 from handoffs.forms import (
@@ -26,18 +25,14 @@ from handoffs.models import (
     HandoffEvent,
     HandoffPacket,
 )
-from psops.accounts.models import Role, User
+from psops.accounts.models import Role
 from psops.accounts.permissions import role_required, user_has_role
 from psops.submissions.guard import submitted_once
 from psops.tenancy.services import organization_base_url
 from psops.ui.forms import form_errors_from
+from psops.ui.htmx import HtmxHttpRequest, render_fragment
 
 PER_PAGE = 25
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User  # every view here requires a signed-in user
 
 
 @require_http_methods(["GET"])
@@ -285,7 +280,7 @@ def packet_comment(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
         services.comment_add(packet=packet, by=request.user, body=form.cleaned_data["body"])
         form = CommentForm()
     if request.htmx:
-        return render(
+        return render_fragment(
             request,
             "handoffs/packet_detail.html#comments",
             {
@@ -293,6 +288,7 @@ def packet_comment(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
                 "comment_form": form,
                 "comments": list(packet.comments.select_related("author")),
             },
+            invalid=bool(form.errors),
         )
     if form.errors:
         messages.error(request, "Write a comment first.")

@@ -4,28 +4,21 @@ import csv
 from dataclasses import dataclass
 from datetime import date
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from handoffs import reports, selectors
-from psops.accounts.models import Role, User
+from psops.accounts.models import Role
 from psops.accounts.permissions import role_required
+from psops.ui.htmx import HtmxHttpRequest, render_page
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-    user: User  # every view here requires a signed-in user
 
 
 @dataclass(frozen=True)
@@ -200,7 +193,6 @@ def report_csv(*, report: reports.EnablementReport, organization_slug: str) -> H
 
 @require_http_methods(["GET"])
 @role_required(Role.LEADER, Role.ADMIN)
-@vary_on_headers("HX-Request")
 def report(request: HtmxHttpRequest) -> HttpResponse:
     """Surprises per sales rep and per item kind, first-pass acceptance, review turnaround."""
     choice = period_from_query(
@@ -229,7 +221,4 @@ def report(request: HtmxHttpRequest) -> HttpResponse:
         if enablement.totals.surprises
         else "",
     }
-    template = "handoffs/report.html"
-    if request.htmx and request.htmx.target == "report-results":
-        template += "#report-results"
-    return render(request, template, context)
+    return render_page(request, "handoffs/report.html", context, partial="report-results")
