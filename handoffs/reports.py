@@ -23,7 +23,7 @@ Definitions (the report page states them too):
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import (
     Aggregate,
@@ -43,6 +43,7 @@ from handoffs.models import SURPRISE_VERDICTS, HandoffItem, HandoffReview, Hando
 from psops.accounts.models import User
 
 # One definition of a reporting period; kept importable here as reports.Period.
+from psops.ui.numbers import rounded_half_up
 from psops.ui.periods import DEFAULT_PERIOD_DAYS, SECONDS_PER_DAY, Period
 
 
@@ -97,11 +98,6 @@ def first_surprises_in(*, period: Period) -> QuerySet[HandoffVerdict]:
     )
 
 
-def _rounded(value: Decimal, places: str) -> Decimal:
-    # Half up, as people round; Python's round() would give 0.2 for 0.25.
-    return value.quantize(Decimal(places), rounding=ROUND_HALF_UP)
-
-
 @dataclass(frozen=True)
 class RepRow:
     """One sales rep's numbers in the period (or the team's, for the totals row)."""
@@ -125,14 +121,16 @@ class RepRow:
         """Surprises divided by packets reviewed in the period, two decimals."""
         if not self.packets_reviewed:
             return None
-        return _rounded(Decimal(self.surprises) / self.packets_reviewed, "0.01")
+        return rounded_half_up(Decimal(self.surprises) / self.packets_reviewed, "0.01")
 
     @property
     def first_pass_percent(self) -> int | None:
         """Whole percent of first review rounds in the period that accepted the packet."""
         if not self.first_reviews:
             return None
-        return int(_rounded(Decimal(100 * self.accepted_first_time) / self.first_reviews, "1"))
+        return int(
+            rounded_half_up(Decimal(100 * self.accepted_first_time) / self.first_reviews, "1")
+        )
 
 
 @dataclass(frozen=True)
@@ -253,7 +251,7 @@ def review_turnaround(*, period: Period) -> tuple[int, Decimal | None]:
     if median is None:
         return result["rounds"], None
     days = Decimal(str(median.total_seconds())) / SECONDS_PER_DAY
-    return result["rounds"], _rounded(days, "0.1")
+    return result["rounds"], rounded_half_up(days, "0.1")
 
 
 def _matrix(

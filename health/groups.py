@@ -25,7 +25,7 @@ takes effect from the week after it was seen: later than asked, never earlier.
 """
 
 from collections import defaultdict
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -90,12 +90,6 @@ def first_week_counted(*, user: User, week: IsoWeek) -> IsoWeek:
     if membership is not None:
         first = max(first, _from_week(membership))
     return first
-
-
-def counted_people(*, week: IsoWeek) -> Q:
-    """People whose check-ins of ``week`` count toward an aggregate: joined early enough."""
-    cutoff = datetime.combine(week.shifted(-SETTLING_WEEKS).monday, time.min)
-    return Q(date_joined__lt=timezone.make_aware(cutoff))
 
 
 # --- Services --------------------------------------------------------------------------
