@@ -7,18 +7,19 @@ leaves an ``Activity`` on its timeline.
 """
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-
-if TYPE_CHECKING:
-    from engagements.projections import CapacityProjection
 from django.urls import reverse
 from django.utils import timezone
 
+from engagements.projections import (
+    CapacityProjection,
+    capacity_projection,
+    days_to_capacity_expression,
+)
 from psops.accounts.models import validate_time_zone
 
 
@@ -203,11 +204,26 @@ class PainPoint(models.Model):
     monthly_growth_pct = models.DecimalField(
         "monthly growth (%)", max_digits=7, decimal_places=2, null=True, blank=True
     )
+    # The projection's days until capacity (0: already over; NULL: not within five
+    # years or no numbers), kept by the database on every write whatever its path, so
+    # that "which walls are within the horizon" is an indexed range, not a Python loop.
+    days_to_capacity = models.GeneratedField(
+        expression=days_to_capacity_expression(),
+        output_field=models.IntegerField(null=True),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-identified_on", "-id"]
-        indexes = [models.Index(fields=["engagement", "status"])]
+        indexes = [
+            models.Index(fields=["engagement", "status"]),
+            models.Index(
+                fields=["days_to_capacity"],
+                condition=Q(category="scaling", days_to_capacity__isnull=False),
+                name="painpoint_scaling_wall_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(category="scaling")
@@ -239,10 +255,8 @@ class PainPoint(models.Model):
     def is_scaling(self) -> bool:
         return self.category == self.Category.SCALING
 
-    def projection(self, *, today: date | None = None) -> "CapacityProjection | None":
+    def projection(self, *, today: date | None = None) -> CapacityProjection | None:
         """When the metric reaches capacity (scaling pain points), else None."""
-        from engagements.projections import capacity_projection
-
         if not self.is_scaling or self.capacity is None:
             return None
         return capacity_projection(

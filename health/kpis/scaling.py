@@ -3,8 +3,10 @@
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 from engagements.models import PainPoint
-from engagements.projections import CapacityProjection, ProjectionState, capacity_projection
+from engagements.projections import capacity_projection
 from health.kpis.base import (
     ENGAGEMENT_SCOPE,
     EVIDENCE_ROW_LIMIT,
@@ -24,48 +26,45 @@ def _horizon_days() -> int:
     return OrganizationSettings.current().scaling_horizon_days
 
 
-def _scaling_breaches(as_of: date, scope: KpiScope) -> list[tuple[PainPoint, CapacityProjection]]:
+def _scaling_breaches(as_of: date, scope: KpiScope) -> QuerySet[PainPoint]:
     """Scaling pain points unresolved on ``as_of`` that hit capacity within the
-    organization's scaling horizon of it.
+    organization's scaling horizon of it (already over included), oldest first.
 
-    One query; the projection is the shared pure function, run on each fetched row.
+    The projection's days until capacity do not depend on the day (the numbers last
+    recorded are projected from it), so the database keeps them on each row
+    (``PainPoint.days_to_capacity``) and this is a range on a partial index.
     """
-    candidates = (
+    return (
         PainPoint.objects.filter(
             engagement_filter(scope),
             category=PainPoint.Category.SCALING,
             identified_on__lte=as_of,
+            days_to_capacity__lte=_horizon_days(),
         )
         .exclude(status=PainPoint.Status.RESOLVED, resolved_on__lte=as_of)
-        .select_related("engagement__client")
         .order_by("identified_on", "id")
     )
-    horizon = _horizon_days()
-    breaching = []
-    for point in candidates:
-        try:
-            projection = capacity_projection(
-                current=point.current_value,
-                capacity=point.capacity,
-                monthly_growth_pct=point.monthly_growth_pct,
-                today=as_of,
-            )
-        except (TypeError, ValueError):
-            continue  # numbers that describe no scaling problem (the model forbids them)
-        if projection.state is ProjectionState.NOT_WITHIN_HORIZON:
-            continue
-        if projection.days_from(as_of) <= horizon:
-            breaching.append((point, projection))
-    return breaching
 
 
 def scaling_breaches(as_of: date, scope: KpiScope) -> Decimal | None:
-    return Decimal(len(_scaling_breaches(as_of, scope)))
+    return Decimal(_scaling_breaches(as_of, scope).count())
 
 
 def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
     breaching = _scaling_breaches(as_of, scope)
-    shown = breaching[:EVIDENCE_ROW_LIMIT]
+    count = breaching.count()
+    shown = [
+        (
+            point,
+            capacity_projection(
+                current=point.current_value,
+                capacity=point.capacity,
+                monthly_growth_pct=point.monthly_growth_pct,
+                today=as_of,
+            ),
+        )
+        for point in breaching.select_related("engagement__client")[:EVIDENCE_ROW_LIMIT]
+    ]
     return Evidence(
         columns=[
             "Pain point",
@@ -91,13 +90,13 @@ def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
             for point, projection in shown
         ],
         explanation=(
-            f"{len(breaching)} scaling pain points not resolved on {as_of} are projected to "
+            f"{count} scaling pain points not resolved on {as_of} are projected to "
             f"reach capacity within {_horizon_days()} days of it, the organization's scaling "
             f"horizon (deferred ones included: "
             f"deferring a fix does not stop the growth). The projection compounds the monthly "
             f"growth from the numbers last recorded on the pain point."
         ),
-        truncated=len(breaching) > EVIDENCE_ROW_LIMIT,
+        truncated=count > EVIDENCE_ROW_LIMIT,
     )
 
 

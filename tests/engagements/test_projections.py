@@ -120,3 +120,77 @@ class TestNumbersThatDescribeNoScalingProblem:
     def test_growth_cannot_be_negative(self, growth):
         with pytest.raises(ValueError, match="monthly growth must be 0 or more"):
             project(1000, 1500, growth)
+
+
+class TestTheStoredDaysToCapacity:
+    """``PainPoint.days_to_capacity``, kept by the database, is the function's answer."""
+
+    def expected(self, point) -> int | None:
+        try:
+            projection = project(point.current_value, point.capacity, point.monthly_growth_pct)
+        except (TypeError, ValueError):
+            return None
+        return projection.days_from(TODAY)
+
+    @pytest.mark.django_db
+    def test_it_agrees_with_the_function_to_the_day_on_random_numbers(self, tenant):
+        import random
+
+        from engagements.models import PainPoint
+        from tests.engagements.factories import EngagementFactory
+
+        engagement = EngagementFactory()
+        rng = random.Random(20261203)
+        points = []
+        for index in range(3000):
+            capacity = Decimal(rng.randint(1, 10**9)) / 100
+            current = (capacity * Decimal(rng.uniform(0.001, 1.3))).quantize(Decimal("0.01"))
+            growth = Decimal(rng.choice([0, rng.randint(1, 9999), rng.randint(1, 300)])) / 100
+            points.append(
+                PainPoint(
+                    engagement=engagement,
+                    title=f"Wall {index}",
+                    category=PainPoint.Category.SCALING,
+                    metric_name="Orders",
+                    current_value=max(current, Decimal("0.01")),
+                    capacity=capacity,
+                    monthly_growth_pct=growth,
+                )
+            )
+        PainPoint.objects.bulk_create(points)
+
+        stored = list(PainPoint.objects.filter(engagement=engagement))
+        assert len(stored) == 3000
+        mismatched = [p for p in stored if p.days_to_capacity != self.expected(p)]
+        assert mismatched == []
+        # The sample covers every case: over, reached within five years, beyond them.
+        days = [p.days_to_capacity for p in stored]
+        assert 0 in days and None in days and any(d and d > 365 for d in days)
+
+    @pytest.mark.django_db
+    def test_every_write_path_keeps_it_current(self, tenant):
+        from engagements.models import PainPoint
+        from tests.engagements.factories import PainPointFactory
+
+        point = PainPointFactory(
+            scaling=True, current_value=1000, capacity=1500, monthly_growth_pct=Decimal("9.2")
+        )
+        point.refresh_from_db()
+        assert point.days_to_capacity == 140  # the spec example above
+
+        PainPoint.objects.filter(pk=point.pk).update(current_value=1600)  # a bulk write
+        point.refresh_from_db()
+        assert point.days_to_capacity == 0
+
+        point.monthly_growth_pct, point.current_value = Decimal(0), Decimal(1000)
+        point.save()
+        point.refresh_from_db()
+        assert point.days_to_capacity is None
+
+    @pytest.mark.django_db
+    def test_pain_points_without_numbers_have_none(self, tenant):
+        from tests.engagements.factories import PainPointFactory
+
+        point = PainPointFactory()
+        point.refresh_from_db()
+        assert point.days_to_capacity is None
