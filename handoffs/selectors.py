@@ -1,9 +1,18 @@
 """Reads on handoff packets, narrowed to what each role may see."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -19,16 +28,32 @@ from psops.accounts.models import OrganizationSettings, Role, User
 from psops.accounts.permissions import user_has_role
 
 
-def surprise_count() -> Count:
+def _counted(queryset: QuerySet, packet: str, expression: Count) -> Coalesce:
+    """``expression`` over ``queryset`` (narrowed to the outer packet through the field
+    ``packet``) as a correlated subquery: computed for the rows a page shows after the
+    database has sorted and cut them, not joined over every packet's items and
+    verdicts before the cut."""
+    grouped = queryset.filter(**{packet: OuterRef("pk")}).order_by().values(packet)
+    return Coalesce(
+        Subquery(grouped.annotate(n=expression).values("n")), 0, output_field=IntegerField()
+    )
+
+
+def surprise_count() -> Coalesce:
     """A packet's surprises: its items judged anything but in scope, in any round.
 
     The packet list and the CRM API show this same count.
     """
-    return Count(
-        "reviews__verdicts__item",
-        filter=~Q(reviews__verdicts__verdict=Verdict.IN_SCOPE),
-        distinct=True,
+    return _counted(
+        HandoffVerdict.objects.exclude(verdict=Verdict.IN_SCOPE),
+        "review__packet",
+        Count("item", distinct=True),
     )
+
+
+def item_count() -> Coalesce:
+    """How many items a packet lists."""
+    return _counted(HandoffItem.objects.all(), "packet", Count("id"))
 
 
 # Who reads handoff packets at all. Admins run the organization's settings, not its
@@ -103,9 +128,9 @@ def packet_list(*, user: User, status: str = "") -> QuerySet[HandoffPacket]:
     )
     if status:
         packets = packets.filter(status=status)
-    return packets.annotate(
-        item_count=Count("items", distinct=True), surprise_count=surprise_count()
-    ).order_by("-updated_at", "-id")
+    return packets.annotate(item_count=item_count(), surprise_count=surprise_count()).order_by(
+        "-updated_at", "-id"
+    )
 
 
 def packet_get(*, user: User, packet_id: int) -> HandoffPacket:
@@ -150,19 +175,48 @@ class QueueEntry:
     overdue: bool
 
 
-def review_queue(*, today: date | None = None) -> list[QueueEntry]:
-    """Submitted packets waiting for a decision, oldest first, with their age against the SLA."""
+@dataclass(frozen=True)
+class ReviewQueue:
+    entries: list[QueueEntry]  # those waiting longest, up to the limit asked for
+    waiting: int
+    overdue: int
+
+    @property
+    def more(self) -> int:
+        return self.waiting - len(self.entries)
+
+
+def first_on_time_day(*, today: date, sla_business_days: int) -> date:
+    """The earliest submission day still within the review SLA on ``today``: a packet
+    submitted before it has waited more than ``sla_business_days`` business days."""
+    day = today
+    while business_days_between(day - timedelta(days=1), today) <= sla_business_days:
+        day -= timedelta(days=1)
+    return day
+
+
+def review_queue(*, today: date | None = None, kind: str = "", limit: int = 25) -> ReviewQueue:
+    """Submitted packets waiting for a decision: the ``limit`` oldest with their age
+    against the SLA, and how many wait and are overdue in all (counted by the database,
+    so the page costs the same however long the queue)."""
     today = today or timezone.localdate()
     sla = OrganizationSettings.current().review_sla_business_days
+    submitted = HandoffPacket.objects.filter(status=HandoffPacket.Status.SUBMITTED)
+    if kind:
+        submitted = submitted.filter(engagement_kind=kind)
+    on_time_from = timezone.make_aware(
+        datetime.combine(first_on_time_day(today=today, sla_business_days=sla), time.min)
+    )
+    counts = submitted.aggregate(
+        waiting=Count("id"), overdue=Count("id", filter=Q(submitted_at__lt=on_time_from))
+    )
     packets = (
-        HandoffPacket.objects.filter(status=HandoffPacket.Status.SUBMITTED)
-        .select_related("client", "filed_by", "assigned_reviewer")
-        .annotate(item_count=Count("items"))
-        .order_by("submitted_at", "id")
+        submitted.select_related("client", "filed_by", "assigned_reviewer")
+        .annotate(item_count=item_count())
+        .order_by("submitted_at", "id")[:limit]
     )
     entries = []
     for packet in packets:
-        submitted = timezone.localdate(packet.submitted_at)
-        age = business_days_between(submitted, today)
+        age = business_days_between(timezone.localdate(packet.submitted_at), today)
         entries.append(QueueEntry(packet=packet, age_business_days=age, overdue=age > sla))
-    return entries
+    return ReviewQueue(entries=entries, waiting=counts["waiting"], overdue=counts["overdue"])

@@ -63,11 +63,7 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
             bars=[Bar(label, n) for label, n in section["statuses"] if n],
         )
     overdue_count, overdue = dashboards.overdue_followups(scope=scope, today=today)
-    queue = [
-        entry
-        for entry in review_queue(today=today)
-        if not scope.kind or entry.packet.engagement_kind == scope.kind
-    ]
+    queue = review_queue(today=today, kind=scope.kind, limit=QUEUE_LIMIT)
     risks = open_risks_for_dashboard(lead_id=scope.lead_id, kind=scope.kind)
     context = {
         "risks": risks,
@@ -79,9 +75,9 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "overdue_count": overdue_count,
         "overdue": overdue,
         # Admins see how long the queue is, not the deals in it (they read no packet).
-        "queue": queue[:QUEUE_LIMIT] if user_reads_packets(request.user) else [],
-        "queue_count": len(queue),
-        "queue_overdue": sum(1 for entry in queue if entry.overdue),
+        "queue": queue.entries if user_reads_packets(request.user) else [],
+        "queue_count": queue.waiting,
+        "queue_overdue": queue.overdue,
         "pulse": pulse_dashboard_summary(today=today),
         "leads": lead_choices(),
         "kinds": Engagement.Kind.choices,

@@ -477,6 +477,42 @@ class TestReviewQueue:
         assert "Overdue" not in row_with(queue, "Week-old deal")
         assert "Overdue" in row_with(queue, "Stale")
 
+    def test_a_long_queue_shows_the_oldest_and_counts_them_all(self, client_for, leader):
+        zone = zoneinfo.ZoneInfo(leader.time_zone)
+        today = timezone.localdate(timezone=zone)
+        for weeks in range(30):  # whole weeks: ages of 0, 5, 10, ... business days
+            at = datetime.datetime.combine(
+                today - datetime.timedelta(weeks=weeks), datetime.time(12), tzinfo=zone
+            )
+            HandoffPacketFactory(
+                submitted=True,
+                deal_name=f"Deal {weeks:02d}",
+                submitted_at=at,
+                first_submitted_at=at,
+            )
+
+        page = client_for(leader).get(LIST_URL).content.decode()
+
+        queue = section(page, "queue-title")
+        rows = queue_rows(queue)
+        assert len(rows) == 25
+        assert "Deal 29" in rows[0] and "Deal 05" in rows[-1]  # the 25 waiting longest
+        # Everything older than a week is past the default SLA of 3 business days.
+        assert "30 waiting" in queue and "29 past the review SLA" in queue
+        assert 'href="?status=submitted"' in queue
+
+    def test_the_overdue_count_agrees_with_each_packets_age(self):
+        from handoffs.selectors import first_on_time_day
+
+        start = datetime.date(2025, 6, 2)
+        for today in (start + datetime.timedelta(days=n) for n in range(14)):
+            for sla in (0, 1, 3, 5, 10):
+                first = first_on_time_day(today=today, sla_business_days=sla)
+                for back in range(40):
+                    day = today - datetime.timedelta(days=back)
+                    overdue = business_days_between(day, today) > sla
+                    assert overdue == (day < first), (today, sla, day)
+
     def test_sales_and_consultants_have_no_queue(self, client_for, sales, consultant, waiting):
         for user in (sales, consultant):
             page = client_for(user).get(LIST_URL).content.decode()
