@@ -35,6 +35,10 @@ _OTHER_JOBS: dict[str, dict] = {
         "task": "health.tasks_digest.weekly_digest",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
+    "kpi-data-changes-compact": {
+        "task": "health.kpis.compact_data_changes",
+        "schedule": timedelta(minutes=15),
+    },
     "risk-scans": {
         "task": "health.tasks_risks.run_risk_scans",
         "schedule": timedelta(minutes=15),

@@ -58,6 +58,23 @@ class KpiSnapshot(models.Model):
         return f"{self.key} {self.day}: {self.value}"
 
 
+class KpiDataChange(models.Model):
+    """A tally of writes to the tables the KPIs read, kept by the database itself.
+
+    A statement-level trigger on each such table adds a row of weight 1 per write
+    statement, whatever its path (a form, a bulk update, a scan, raw SQL, the admin);
+    ``health.kpis.cache`` reads the sum as the data's generation and keys its cached
+    values by it. Rows carry no time, no table and no person: only that something
+    changed. Compaction folds the rows into one of the same total weight, so the sum
+    only ever grows, and only when a writing transaction commits.
+    """
+
+    weight = models.BigIntegerField(db_default=1)
+
+    def __str__(self) -> str:
+        return f"{self.weight} writes"
+
+
 class CheckIn(models.Model):
     """A person's named weekly check-in: one per ISO week, editable during that week."""
 

@@ -16,6 +16,7 @@ from health.kpis.base import (
     kpi_value_display,
     kpi_value_parts,
 )
+from health.kpis.cache import kpi_values
 from health.kpis.registry import KPIS
 from health.kpis.targets import STATUS_LABELS, kpi_status, kpi_targets_get
 from health.models import KpiSnapshot
@@ -132,8 +133,9 @@ def sparkline_svg(
 def kpi_tiles(*, as_of: date, scope: KpiScope, today: date | None = None) -> list[KpiTile]:
     """Every KPI's tile for ``as_of`` in ``scope``: value, target, status and 12-week trend.
 
-    Targets come in one query and the trends in one (from ``KpiSnapshot``); each KPI
-    then computes its value in its own fixed number of queries.
+    Targets come in one query and the trends in one (from ``KpiSnapshot``); the values
+    come from ``health.kpis.cache`` (one query) unless a write committed since they
+    were computed, when each KPI computes its value in its own fixed number of queries.
 
     Snapshots are stored for the whole organization over the default window only, so
     when ``scope`` narrows a KPI (a team KPI ignores lead and kind) its trend is still
@@ -146,9 +148,12 @@ def kpi_tiles(*, as_of: date, scope: KpiScope, today: date | None = None) -> lis
     today = today or timezone.localdate()
     targets = kpi_targets_get()
     weekly = _weekly_points(keys=[kpi.key for kpi in KPIS], as_of=as_of)
+    values = kpi_values(
+        kpis=KPIS, as_of=as_of, scope=scope, compute=lambda kpi: kpi.compute(as_of, scope)
+    )
     tiles = []
     for kpi in KPIS:
-        value = kpi.compute(as_of, scope)
+        value = values[kpi.key]
         target = targets.get(kpi.key)
         points = weekly[kpi.key]
         narrowed = not kpi.effective_scope(scope).is_default

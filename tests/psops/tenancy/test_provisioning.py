@@ -155,7 +155,22 @@ def _schema_shape(schema: str) -> dict[str, set]:
         constraints = {tuple(str(v).replace(schema, "<schema>") for v in row) for row in cursor}
         cursor.execute("SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = %s", [schema])
         indexes = {(table, definition.replace(schema, "<schema>")) for table, definition in cursor}
-    return {"columns": columns, "constraints": constraints, "indexes": indexes}
+        cursor.execute(
+            """
+            SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid)
+            FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+            JOIN pg_namespace ns ON ns.oid = c.relnamespace
+            WHERE ns.nspname = %s AND NOT t.tgisinternal
+            """,
+            [schema],
+        )
+        triggers = {tuple(str(v).replace(schema, "<schema>") for v in row) for row in cursor}
+    return {
+        "columns": columns,
+        "constraints": constraints,
+        "indexes": indexes,
+        "triggers": triggers,
+    }
 
 
 def test_a_cloned_tenant_has_the_same_tables_and_columns_as_a_migrated_schema():
@@ -174,6 +189,8 @@ def test_a_cloned_tenant_has_the_same_tables_and_columns_as_a_migrated_schema():
     assert cloned["columns"] == migrated["columns"]
     assert cloned["constraints"] == migrated["constraints"]
     assert cloned["indexes"] == migrated["indexes"]
+    assert cloned["triggers"] == migrated["triggers"]
+    assert ("engagements_followup", "kpi_data_changed") in {t[:2] for t in cloned["triggers"]}
     tables = {row[0] for row in cloned["columns"]}
     assert {"accounts_user", "django_session", "axes_accessattempt"} <= tables
 
