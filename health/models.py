@@ -14,7 +14,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 
 from engagements.models import Severity
 
@@ -346,10 +346,34 @@ class Risk(models.Model):
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledgement_note = models.TextField(blank=True)
+    # Most severe first (0: critical ... 3: low), kept by the database so that the
+    # lists' "most severe, then latest" order is read off an index, not a sort of
+    # every open risk.
+    severity_rank = models.GeneratedField(
+        expression=Case(
+            When(severity=Severity.CRITICAL, then=Value(0)),
+            When(severity=Severity.HIGH, then=Value(1)),
+            When(severity=Severity.MEDIUM, then=Value(2)),
+            default=Value(3),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-last_seen", "-id"]
-        indexes = [models.Index(fields=["status", "kind"])]
+        indexes = [
+            models.Index(fields=["status", "kind"]),
+            # The dashboard's and the risk list's order, for shared risks by status.
+            models.Index(
+                "status",
+                "severity_rank",
+                models.F("last_seen").desc(),
+                models.F("id").desc(),
+                condition=Q(private_to__isnull=True),
+                name="risk_shared_by_severity_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "subject_key"],

@@ -7,7 +7,7 @@ person's own list adds only the private risks that are theirs.
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from engagements.models import Engagement
@@ -16,13 +16,8 @@ from psops.accounts.models import Role, User
 from psops.accounts.permissions import SERVICES_ROLES, user_has_role
 
 # Most severe first wherever risks are listed.
-SEVERITY_RANK = Case(
-    When(severity=Risk.Severity.CRITICAL, then=Value(0)),
-    When(severity=Risk.Severity.HIGH, then=Value(1)),
-    When(severity=Risk.Severity.MEDIUM, then=Value(2)),
-    default=Value(3),
-    output_field=IntegerField(),
-)
+# Most severe first, then the latest seen (Risk.severity_rank, indexed).
+SEVERITY_ORDER = ("severity_rank", "-last_seen", "-id")
 DASHBOARD_LIMIT = 10
 
 
@@ -56,9 +51,7 @@ def risk_list(
         risks = risks.filter(severity=severity)
     if status:
         risks = risks.filter(status=status)
-    return risks.select_related("engagement__client", "acknowledged_by").order_by(
-        SEVERITY_RANK, "-last_seen", "-id"
-    )
+    return risks.select_related("engagement__client", "acknowledged_by").order_by(*SEVERITY_ORDER)
 
 
 def risk_get(*, user: User, risk_id: int) -> Risk:
@@ -103,7 +96,7 @@ def open_risks_for_dashboard(
         return list(
             unresolved.filter(status=status)
             .select_related("engagement__client", "acknowledged_by")
-            .order_by(SEVERITY_RANK, "-last_seen", "-id")[:limit]
+            .order_by(*SEVERITY_ORDER)[:limit]
         )
 
     counts = unresolved.aggregate(
@@ -125,7 +118,7 @@ def risks_of_engagement(*, engagement: Engagement) -> list[Risk]:
         .filter(engagement=engagement)
         .exclude(status=Risk.Status.RESOLVED)
         .select_related("engagement__client", "acknowledged_by")
-        .order_by(SEVERITY_RANK, "-last_seen", "-id")
+        .order_by(*SEVERITY_ORDER)
     )
 
 
