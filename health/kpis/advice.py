@@ -57,12 +57,13 @@ def recommendation_adoption(as_of: date, scope: KpiScope) -> Decimal | None:
     return percent_of(counts["adopted"], counts["decided_count"])
 
 
-def recommendation_adoption_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def recommendation_adoption_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     decided = _decided_recommendations(as_of, scope)
     counts = _adoption_counts(decided)
     value = percent_of(counts["adopted"], counts["decided_count"])
-    rows, truncated = limited(
-        decided.select_related("engagement__client").order_by("decided", "id")
+    rows, has_next = limited(
+        decided.select_related("engagement__client").order_by("decided", "id"),
+        page,
     )
     return Evidence(
         columns=["Recommendation", "Engagement", "Decided", "Decision", "Decided by", "Adopted"],
@@ -82,7 +83,8 @@ def recommendation_adoption_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"decided on {window_text(scope, as_of)} were accepted or done: "
             f"{kpi_value_display(unit='%', value=value)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 

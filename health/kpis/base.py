@@ -18,7 +18,7 @@ from handoffs.reports import Median
 from psops.ui.numbers import plain_decimal, rounded_half_up
 from psops.ui.periods import DEFAULT_PERIOD_DAYS, SECONDS_PER_DAY, Period
 
-EVIDENCE_ROW_LIMIT = 500
+EVIDENCE_PAGE_SIZE = 50  # rows per evidence page
 
 UNITS = ("%", "days", "count", "per handoff", "of 5")
 # How many decimals each unit is computed, stored and shown with.
@@ -66,7 +66,16 @@ class Evidence:
     columns: list[str]
     rows: list[list]
     explanation: str
-    truncated: bool = False  # only the first EVIDENCE_ROW_LIMIT rows are listed
+    page: int = 1  # which EVIDENCE_PAGE_SIZE rows ``rows`` are, counting from 1
+    has_next: bool = False  # more rows after these
+
+    @property
+    def first_row(self) -> int:
+        return (self.page - 1) * EVIDENCE_PAGE_SIZE + 1
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.rows) - 1
 
     def __post_init__(self) -> None:
         # Days read the same everywhere (2025-03-31), whatever the viewer's locale.
@@ -91,7 +100,8 @@ class Kpi:
     unit: str
     higher_is_better: bool
     compute: Callable[[date, KpiScope], Decimal | None]
-    evidence: Callable[[date, KpiScope], Evidence]
+    # evidence(as_of, scope, page=1): the page-th EVIDENCE_PAGE_SIZE rows behind it.
+    evidence: Callable[..., Evidence]
     # Which parts of KpiScope narrow this KPI ("lead", "kind"); the window always applies
     # unless ``uses_window`` is False (a count of what stands on the day).
     scoped_by: tuple[str, ...] = ()
@@ -166,9 +176,11 @@ def engagement_link(engagement: Engagement) -> Link:
     return Link(f"{engagement.client.name}: {engagement.name}", engagement.get_absolute_url())
 
 
-def limited(queryset: QuerySet) -> tuple[list, bool]:
-    rows = list(queryset[: EVIDENCE_ROW_LIMIT + 1])
-    return rows[:EVIDENCE_ROW_LIMIT], len(rows) > EVIDENCE_ROW_LIMIT
+def limited(queryset: QuerySet, page: int) -> tuple[list, bool]:
+    """The ``page``-th EVIDENCE_PAGE_SIZE rows of ``queryset`` and whether more follow."""
+    start = (max(page, 1) - 1) * EVIDENCE_PAGE_SIZE
+    rows = list(queryset[start : start + EVIDENCE_PAGE_SIZE + 1])
+    return rows[:EVIDENCE_PAGE_SIZE], len(rows) > EVIDENCE_PAGE_SIZE
 
 
 def engagement_filter(scope: KpiScope, prefix: str = "engagement__") -> Q:

@@ -49,12 +49,13 @@ def followups_on_time(as_of: date, scope: KpiScope) -> Decimal | None:
     return percent_of(counts["on_time_count"], counts["due"])
 
 
-def followups_on_time_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def followups_on_time_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     due = _followups_due(as_of, scope)
     counts = _on_time_counts(due)
     value = percent_of(counts["on_time_count"], counts["due"])
-    rows, truncated = limited(
-        due.select_related("engagement__client", "owner").order_by("due_on", "id")
+    rows, has_next = limited(
+        due.select_related("engagement__client", "owner").order_by("due_on", "id"),
+        page,
     )
     return Evidence(
         columns=["Follow-up", "Engagement", "Owner", "Due", "Completed", "On time"],
@@ -74,7 +75,8 @@ def followups_on_time_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"{window_text(scope, as_of)} (cancelled ones left out) were done on or before "
             f"their due date: {kpi_value_display(unit='%', value=value)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 

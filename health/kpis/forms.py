@@ -24,6 +24,7 @@ class EvidenceQueryForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", "Both kinds"), *Engagement.Kind.choices])
     period = forms.IntegerField(required=False, min_value=1, max_value=MAX_PERIOD_DAYS)
     as_of = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
     def __init__(self, *args, today, **kwargs):
         super().__init__(*args, **kwargs)

@@ -65,12 +65,13 @@ def handoff_first_pass(as_of: date, scope: KpiScope) -> Decimal | None:
     return percent_of(counts["accepted"], counts["first_reviews"])
 
 
-def handoff_first_pass_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def handoff_first_pass_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     rounds = _first_rounds(as_of, scope)
     counts = _first_pass_counts(rounds)
     value = percent_of(counts["accepted"], counts["first_reviews"])
-    rows, truncated = limited(
-        rounds.select_related("packet__filed_by", "reviewer").order_by("created_at", "id")
+    rows, has_next = limited(
+        rounds.select_related("packet__filed_by", "reviewer").order_by("created_at", "id"),
+        page,
     )
     return Evidence(
         columns=[
@@ -97,7 +98,8 @@ def handoff_first_pass_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"review round was {window_text(scope, as_of)} were accepted in that first round: "
             f"{kpi_value_display(unit='%', value=value)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 
@@ -123,7 +125,7 @@ def surprises_per_handoff(as_of: date, scope: KpiScope) -> Decimal | None:
     return _per_handoff(*_surprise_counts(as_of, scope))
 
 
-def surprises_per_handoff_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def surprises_per_handoff_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     period = scope.period(as_of)
     surprises, packet_count = _surprise_counts(as_of, scope)
     after, before = period.bounds()
@@ -145,7 +147,7 @@ def surprises_per_handoff_evidence(as_of: date, scope: KpiScope) -> Evidence:
         .select_related("filed_by")
         .order_by("-surprise_count", "deal_name", "id")
     )
-    rows, truncated = limited(packets)
+    rows, has_next = limited(packets, page)
     value = _per_handoff(surprises, packet_count)
     return Evidence(
         columns=["Handoff", "Sales rep", "Review rounds in the window", "Surprises"],
@@ -166,7 +168,8 @@ def surprises_per_handoff_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"reviewed then: "
             f"{kpi_value_display(unit='per handoff', value=value)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 
@@ -183,10 +186,10 @@ def median_review_turnaround(as_of: date, scope: KpiScope) -> Decimal | None:
     return median_days(_review_rounds(as_of, scope), F("turnaround"))[1]
 
 
-def median_review_turnaround_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def median_review_turnaround_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     rounds = _review_rounds(as_of, scope)
     count, median = median_days(rounds, F("turnaround"))
-    rows, truncated = limited(rounds.select_related("packet").order_by("turnaround", "id"))
+    rows, has_next = limited(rounds.select_related("packet").order_by("turnaround", "id"), page)
     return Evidence(
         columns=["Handoff", "Round", "Submitted", "Reviewed", "Turnaround (days)", "Decision"],
         rows=[
@@ -205,7 +208,8 @@ def median_review_turnaround_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"of the time from the packet's submission to its review, in calendar days: "
             f"{kpi_value_display(unit='days', value=median)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 

@@ -57,13 +57,14 @@ def resolved_within_90_days(as_of: date, scope: KpiScope) -> Decimal | None:
     return percent_of(counts["resolved"], counts["due"])
 
 
-def resolved_within_90_days_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def resolved_within_90_days_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     cohort = _resolution_cohort(as_of, scope)
     counts = cohort.aggregate(
         due=Count("id"), resolved=Count("id", filter=Q(resolved_in_time=True))
     )
-    rows, truncated = limited(
-        cohort.select_related("engagement__client").order_by("identified_on", "id")
+    rows, has_next = limited(
+        cohort.select_related("engagement__client").order_by("identified_on", "id"),
+        page,
     )
     value = percent_of(counts["resolved"], counts["due"])
     return Evidence(
@@ -93,7 +94,8 @@ def resolved_within_90_days_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"between {window_text(scope, as_of)} were resolved within 90 days of being "
             f"identified: {kpi_value_display(unit='%', value=value)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 
@@ -115,11 +117,12 @@ def median_days_to_resolve(as_of: date, scope: KpiScope) -> Decimal | None:
     return median_days(_resolved_in_window(as_of, scope), F("time_to_resolve"))[1]
 
 
-def median_days_to_resolve_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def median_days_to_resolve_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     resolved = _resolved_in_window(as_of, scope)
     count, median = median_days(resolved, F("time_to_resolve"))
-    rows, truncated = limited(
-        resolved.select_related("engagement__client").order_by("time_to_resolve", "id")
+    rows, has_next = limited(
+        resolved.select_related("engagement__client").order_by("time_to_resolve", "id"),
+        page,
     )
     return Evidence(
         columns=["Pain point", "Engagement", "Identified", "Resolved", "Days to resolve"],
@@ -138,7 +141,8 @@ def median_days_to_resolve_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"pain points resolved {window_text(scope, as_of)}: "
             f"{kpi_value_display(unit='days', value=median)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 

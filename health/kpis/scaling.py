@@ -9,13 +9,13 @@ from engagements.models import PainPoint
 from engagements.projections import capacity_projection
 from health.kpis.base import (
     ENGAGEMENT_SCOPE,
-    EVIDENCE_ROW_LIMIT,
     Evidence,
     Kpi,
     KpiScope,
     Link,
     engagement_filter,
     engagement_link,
+    limited,
 )
 from psops.accounts.models import OrganizationSettings
 from psops.ui.numbers import grouped_decimal, plain_decimal
@@ -50,9 +50,10 @@ def scaling_breaches(as_of: date, scope: KpiScope) -> Decimal | None:
     return Decimal(_scaling_breaches(as_of, scope).count())
 
 
-def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def scaling_breaches_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     breaching = _scaling_breaches(as_of, scope)
     count = breaching.count()
+    points, has_next = limited(breaching.select_related("engagement__client"), page)
     shown = [
         (
             point,
@@ -63,7 +64,7 @@ def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
                 today=as_of,
             ),
         )
-        for point in breaching.select_related("engagement__client")[:EVIDENCE_ROW_LIMIT]
+        for point in points
     ]
     return Evidence(
         columns=[
@@ -96,7 +97,8 @@ def scaling_breaches_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"deferring a fix does not stop the growth). The projection compounds the monthly "
             f"growth from the numbers last recorded on the pain point."
         ),
-        truncated=count > EVIDENCE_ROW_LIMIT,
+        page=page,
+        has_next=has_next,
     )
 
 

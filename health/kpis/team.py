@@ -82,7 +82,7 @@ def _participation_row(label: str, people: int, filed: int) -> list:
     return [label, people, filed, kpi_value_display(unit="%", value=percent_of(filed, people))]
 
 
-def checkin_participation_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def checkin_participation_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     """Participation per team, teams below the anonymity minimum folded together.
 
     Whether someone filed is theirs and their manager's to know: a team of one would
@@ -170,7 +170,7 @@ def team_energy(as_of: date, scope: KpiScope) -> Decimal | None:
     return _energy_of_week(last_closed_week(as_of))[2]
 
 
-def team_energy_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def team_energy_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     """The average and how many check-ins it is of; nothing finer.
 
     No count per score (with everyone's scores listed, one person's is what changes

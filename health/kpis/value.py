@@ -62,7 +62,7 @@ def time_to_value(as_of: date, scope: KpiScope) -> Decimal | None:
     return median_days(_time_to_value_rows(as_of, scope), F("time_to_value"))[1]
 
 
-def time_to_value_evidence(as_of: date, scope: KpiScope) -> Evidence:
+def time_to_value_evidence(as_of: date, scope: KpiScope, page: int = 1) -> Evidence:
     engagements = _time_to_value_rows(as_of, scope)
     count, median = median_days(engagements, F("time_to_value"))
     first_title = (
@@ -74,10 +74,11 @@ def time_to_value_evidence(as_of: date, scope: KpiScope) -> Evidence:
         .order_by("id")
         .values("title")[:1]
     )
-    rows, truncated = limited(
+    rows, has_next = limited(
         engagements.annotate(first_value_title=Subquery(first_title))
         .select_related("client", "origin_handoff")
-        .order_by("time_to_value", "id")
+        .order_by("time_to_value", "id"),
+        page,
     )
     return Evidence(
         columns=[
@@ -108,7 +109,8 @@ def time_to_value_evidence(as_of: date, scope: KpiScope) -> Evidence:
             f"{window_text(scope, as_of)}, of the days from the handoff's acceptance to that "
             f"first resolution: {kpi_value_display(unit='days', value=median)}."
         ),
-        truncated=truncated,
+        page=page,
+        has_next=has_next,
     )
 
 

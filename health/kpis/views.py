@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from engagements.models import Engagement
-from health.kpis.base import Kpi, KpiScope, kpi_value_display
+from health.kpis.base import EVIDENCE_PAGE_SIZE, Kpi, KpiScope, kpi_value_display
 from health.kpis.forms import EvidenceQueryForm, KpiTargetsForm
 from health.kpis.registry import kpi_get
 from health.kpis.targets import kpi_status, kpi_targets_get, kpi_targets_save
@@ -17,7 +17,7 @@ from psops.ui.htmx import HtmxHttpRequest, render_page
 from psops.ui.periods import DEFAULT_PERIOD_DAYS
 
 
-def _evidence_context(*, kpi: Kpi, as_of, scope: KpiScope) -> dict:
+def _evidence_context(*, kpi: Kpi, as_of, scope: KpiScope, page: int = 1) -> dict:
     value = kpi.compute(as_of, scope)
     target = kpi_targets_get().get(kpi.key)
     lead = User.objects.filter(pk=scope.lead_id).first() if scope.lead_id else None
@@ -28,7 +28,8 @@ def _evidence_context(*, kpi: Kpi, as_of, scope: KpiScope) -> dict:
         "target_display": kpi_value_display(unit=kpi.unit, value=target),
         "status": kpi_status(value=value, target=target, higher_is_better=kpi.higher_is_better),
         "has_target": target is not None,
-        "evidence": kpi.evidence(as_of, scope),
+        "evidence": kpi.evidence(as_of, scope, page=page),
+        "page_size": EVIDENCE_PAGE_SIZE,
         "as_of": as_of,
         "scope": scope,
         "window_start": start,
@@ -56,8 +57,14 @@ def kpi_evidence(request: HtmxHttpRequest, key: str) -> HttpResponse:
             period_days=data["period"] or DEFAULT_PERIOD_DAYS,
         )
         context |= _evidence_context(
-            kpi=kpi, as_of=data["as_of"], scope=kpi.effective_scope(requested)
+            kpi=kpi,
+            as_of=data["as_of"],
+            scope=kpi.effective_scope(requested),
+            page=data["page"] or 1,
         )
+        query = request.GET.copy()
+        query.pop("page", None)
+        context["page_query"] = f"{query.urlencode()}&" if query else ""
     else:
         context["query_errors"] = [
             f"{name}: {message}" for name, errors in form.errors.items() for message in errors

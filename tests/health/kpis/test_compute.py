@@ -731,15 +731,21 @@ def test_evidence_rows_are_plain_cells_or_links_and_days_read_as_iso(engagement)
     assert row[2:] == ["2025-01-01", "2025-01-11", 10]
 
 
-def test_evidence_lists_at_most_the_row_limit(engagement, monkeypatch):
-    monkeypatch.setattr("health.kpis.base.EVIDENCE_ROW_LIMIT", 2)
+def test_evidence_comes_in_pages(engagement, monkeypatch):
+    monkeypatch.setattr("health.kpis.base.EVIDENCE_PAGE_SIZE", 2)
     for day in (1, 2, 3):
-        resolved(engagement, date(2025, 1, day), date(2025, 1, 20))
+        resolved(engagement, date(2025, 1, day), date(2025, 1, 20), title=f"Day {day}")
+    kpi = kpi_get("median_days_to_resolve")
 
-    shown = evidence("median_days_to_resolve")
+    first = kpi.evidence(AS_OF, SCOPE)
+    second = kpi.evidence(AS_OF, SCOPE, page=2)
+    beyond = kpi.evidence(AS_OF, SCOPE, page=3)
 
-    assert len(shown.rows) == 2 and shown.truncated
-    assert "3 pain points" in shown.explanation
+    assert [row[0].text for row in first.rows] == ["Day 3", "Day 2"] and first.has_next
+    assert [row[0].text for row in second.rows] == ["Day 1"] and not second.has_next
+    assert (second.first_row, second.last_row) == (3, 3)
+    assert beyond.rows == [] and not beyond.has_next
+    assert "3 pain points" in first.explanation and "3 pain points" in second.explanation
 
 
 def test_the_window_is_as_of_minus_period_to_as_of_both_included(engagement):

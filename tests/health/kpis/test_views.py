@@ -50,6 +50,30 @@ def records(tenant):
 # --- Evidence -------------------------------------------------------------------------------
 
 
+def test_long_evidence_comes_in_pages_that_keep_the_scope(client_for, leader, records, monkeypatch):
+    monkeypatch.setattr("health.kpis.base.EVIDENCE_PAGE_SIZE", 1)
+    url = f"{EVIDENCE}?kind=&period=90"
+
+    # Loaded into the dashboard's panel by htmx, its links still lead to the evidence.
+    first = client_for(leader).get(url, headers={"HX-Request": "true", "HX-Target": "kpi-evidence"})
+    assertContains(first, "Rows 1\N{EN DASH}1")
+    assertContains(first, f'href="{EVIDENCE}?kind=&amp;period=90&amp;page=2" rel="next"')
+    assertNotContains(first, 'rel="prev"')
+
+    second = client_for(leader).get(f"{url}&page=2")
+    assertContains(second, "Rows 2\N{EN DASH}2")
+    assertContains(second, f'href="{EVIDENCE}?kind=&amp;period=90&amp;page=1" rel="prev"')
+    assertNotContains(second, 'rel="next"')
+    # The value is the whole KPI's, whichever page of its rows is shown.
+    assertContains(second, '<dd id="kpi-evidence-value">8 days</dd>', html=True)
+
+
+def test_a_page_that_is_not_a_number_is_refused_clearly(client_for, leader, records):
+    response = client_for(leader).get(f"{EVIDENCE}?page=abc")
+    assert response.status_code == 400
+    assertContains(response, "page: Enter a whole number.", status_code=400)
+
+
 def test_a_leader_sees_the_rows_behind_a_kpi_and_how_it_was_computed(client_for, leader, records):
     response = client_for(leader).get(EVIDENCE)
 
