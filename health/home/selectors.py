@@ -3,7 +3,8 @@ of set-based queries, whatever the amount of data."""
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from engagements.models import Activity, Engagement, FollowUp
 from handoffs.models import HandoffPacket
@@ -57,26 +58,43 @@ def overdue_followups(*, scope: KpiScope, today: date) -> tuple[int, list[Follow
     return followups.count(), listed
 
 
-def my_engagements(*, user: User) -> list[Engagement]:
-    return list(
-        Engagement.objects.filter(Q(lead=user) | Q(team=user))
+def my_engagements(*, user: User) -> QuerySet[Engagement]:
+    """The open engagements ``user`` leads or is on the team of, by client and name.
+
+    A subquery, not a join through the team, so that none is listed twice."""
+    theirs = Engagement.objects.filter(Q(lead=user) | Q(team=user)).values("pk")
+    return (
+        Engagement.objects.filter(pk__in=theirs)
         .exclude(status=Engagement.Status.CLOSED)
         .select_related("client")
-        .annotate(
-            open_followups=Count(
-                "followups", filter=Q(followups__status=FollowUp.Status.OPEN), distinct=True
-            )
-        )
-        .distinct()
-        .order_by("client__name", "name")
+        .order_by("client__name", "name", "id")
     )
 
 
-def last_touched_engagement(*, user: User, engagements: list[Engagement]) -> int | None:
-    """Of ``engagements``, the one ``user`` last wrote something on (its timeline), if any:
-    the quick log's default, instead of the alphabetically first."""
+def with_open_followups(engagements: QuerySet[Engagement]) -> QuerySet[Engagement]:
+    """``open_followups`` on each engagement, counted for the rows fetched only."""
+    open_followups = (
+        FollowUp.objects.filter(engagement=OuterRef("pk"), status=FollowUp.Status.OPEN)
+        .order_by()
+        .values("engagement")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return engagements.annotate(
+        open_followups=Coalesce(Subquery(open_followups), 0, output_field=IntegerField())
+    )
+
+
+def quick_log_choices(*, user: User) -> list[Engagement]:
+    """What the quick log offers: every open engagement of ``user``, names only."""
+    return list(my_engagements(user=user).only("id", "name", "client__name"))
+
+
+def last_touched_engagement(*, user: User) -> int | None:
+    """Of ``user``'s open engagements, the one they last wrote something on (its
+    timeline), if any: the quick log's default, instead of the alphabetically first."""
     return (
-        Activity.objects.filter(actor=user, engagement__in=[e.pk for e in engagements])
+        Activity.objects.filter(actor=user, engagement__in=my_engagements(user=user).values("pk"))
         .order_by("-occurred_at", "-id")
         .values_list("engagement_id", flat=True)
         .first()

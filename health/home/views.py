@@ -2,6 +2,7 @@
 the sales rep's handoffs."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpResponse
@@ -29,6 +30,7 @@ from psops.ui.htmx import HtmxHttpRequest, render_fragment, render_page
 from psops.ui.periods import DEFAULT_PERIOD_DAYS
 
 QUEUE_LIMIT = 8
+MY_ENGAGEMENTS_PER_PAGE = 10
 
 
 def _scope(request: HtmxHttpRequest) -> KpiScope:
@@ -93,19 +95,27 @@ def consultant_home(
     request: HtmxHttpRequest, *, quick_form: BaseForm | None = None, invalid: bool = False
 ) -> HttpResponse:
     today = timezone.localdate()
-    engagements = dashboards.my_engagements(user=request.user)
+    engagements = Paginator(
+        dashboards.with_open_followups(dashboards.my_engagements(user=request.user)),
+        MY_ENGAGEMENTS_PER_PAGE,
+    ).get_page(request.GET.get("engagements_page"))
     context = {
         "engagements": engagements,
         "followups": dashboards.my_followups_due(user=request.user, today=today),
         "checkin": checkin_this_week(user=request.user, today=today),
         "quick_form": quick_form or QuickPainPointForm(),
-        "quick_engagements": [e for e in engagements if e.status != Engagement.Status.CLOSED],
-        "selected_engagement": dashboards.last_touched_engagement(
-            user=request.user, engagements=engagements
-        ),
+        "quick_engagements": dashboards.quick_log_choices(user=request.user),
+        "selected_engagement": dashboards.last_touched_engagement(user=request.user),
         "today": today,
     }
-    return render_page(request, "health/home/consultant_home.html", context, invalid=invalid)
+    return render_page(
+        request,
+        "health/home/consultant_home.html",
+        context,
+        partial="my-engagements",
+        target="my-engagements",
+        invalid=invalid,
+    )
 
 
 def sales_home(request: HtmxHttpRequest) -> HttpResponse:
@@ -147,7 +157,7 @@ def home_quick_log(request: HtmxHttpRequest) -> HttpResponse:
             "health/home/consultant_home.html#quick-log",
             {
                 "quick_form": QuickPainPointForm() if logged else form,
-                "quick_engagements": dashboards.my_engagements(user=request.user),
+                "quick_engagements": dashboards.quick_log_choices(user=request.user),
                 "logged": logged,
                 # The next pain point is most likely on the same engagement.
                 "selected_engagement": engagement.pk if engagement else None,

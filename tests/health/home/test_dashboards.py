@@ -284,6 +284,38 @@ class TestConsultantHome:
         assert "Choose the engagement" in response.content.decode()
         assert not PainPoint.objects.exists()
 
+    def test_my_engagements_come_ten_at_a_time_each_once(self, client_for, consultant, make_user):
+        colleague = make_user(role="consultant")
+        for index in range(12):
+            led = EngagementFactory(lead=consultant, name=f"Led {index:02d}")
+            led.team.add(consultant, colleague)  # lead and on the team: still listed once
+        on_team = EngagementFactory(lead=colleague, name="Helping out")
+        on_team.team.add(consultant)
+        FollowUpFactory(engagement=on_team, owner=consultant)
+        EngagementFactory(lead=consultant, name="Done", status=Engagement.Status.CLOSED)
+        EngagementFactory(lead=colleague, name="Not mine")
+        client = client_for(consultant)
+
+        def listed(html: str) -> list[str]:
+            section = html.split('id="my-engagements"', 1)[1].split("</section>", 1)[0]
+            return re.findall(r">[^<>]*: ([^<>]+)</a>", section)
+
+        first = client.get("/").content.decode()
+        assert "My engagements <span" in first and "(13)" in first
+        assert len(listed(first)) == 10
+        # The next ten swap into the section alone.
+        second = client.get(
+            "/?engagements_page=2", headers={"HX-Request": "true", "HX-Target": "my-engagements"}
+        )
+        assert second.content.decode().lstrip().startswith('<section class="card" id="my-')
+        names = listed(first) + listed(second.content.decode())
+        assert sorted(names) == sorted([f"Led {i:02d}" for i in range(12)] + ["Helping out"])
+        row = re.search(r"Helping out</a>.*?</tr>", second.content.decode(), flags=re.DOTALL)
+        assert '<td class="num">1</td>' in row[0]
+        # The quick log still offers every open engagement.
+        quick = first.split('id="quick-engagement"', 1)[1].split("</select>", 1)[0]
+        assert quick.count("<option ") == 13
+
     def test_the_home_query_count_does_not_grow_with_data(self, client_for, consultant):
         def build(n):
             for _ in range(n):
