@@ -44,6 +44,7 @@ from psops.notifications import Notice, notify_many
 from psops.ui.numbers import counted, grouped_decimal
 
 LAST_SEEN_REFRESH = timedelta(hours=1)
+SYNC_BATCH = 500  # rows per bulk write of a sync
 OVERLOAD_WEEKS = 3
 CHANGEABLE_FIELDS = (
     "title",
@@ -76,15 +77,20 @@ class SyncResult:
 
 @transaction.atomic
 def _risks_sync(*, kind: str, findings: dict[str, Finding], now: datetime) -> SyncResult:
-    """Reconcile ``findings`` with the unresolved risks of ``kind``: three queries at most
-    (read, bulk create, bulk update) plus one UPDATE for those resolved."""
+    """Reconcile ``findings`` with the unresolved risks of ``kind``: a read, a bulk
+    create, bulk updates of the changed risks in batches, one UPDATE of ``last_seen``
+    for those only seen again, one UPDATE for those resolved.
+
+    Batches, because one ``bulk_update`` of every row is a CASE with a branch per row
+    for each field, which PostgreSQL evaluates per row: its cost grows with the square
+    of the rows (tens of thousands of risks took minutes and gigabytes)."""
     existing = {
         risk.subject_key: risk
         for risk in Risk.objects.select_for_update()
         .filter(kind=kind)
         .exclude(status=Risk.Status.RESOLVED)
     }
-    created, updated = [], []
+    created, updated, seen_again = [], [], []
     for subject_key, finding in findings.items():
         risk = existing.get(subject_key)
         if risk is None:
@@ -99,15 +105,23 @@ def _risks_sync(*, kind: str, findings: dict[str, Finding], now: datetime) -> Sy
             )
             continue
         changed = any(getattr(risk, f) != getattr(finding, f) for f in CHANGEABLE_FIELDS)
-        if changed or now - risk.last_seen >= LAST_SEEN_REFRESH:
+        if changed:
             for field in CHANGEABLE_FIELDS:
                 setattr(risk, field, getattr(finding, field))
             risk.last_seen = now
             updated.append(risk)
+        elif now - risk.last_seen >= LAST_SEEN_REFRESH:
+            risk.last_seen = now
+            seen_again.append(risk)
     if created:
-        created = Risk.objects.bulk_create(created)
+        created = Risk.objects.bulk_create(created, batch_size=SYNC_BATCH)
     if updated:
-        Risk.objects.bulk_update(updated, [*CHANGEABLE_FIELDS, "last_seen"])
+        Risk.objects.bulk_update(
+            updated, [*CHANGEABLE_FIELDS, "last_seen"], batch_size=SYNC_BATCH
+        )
+    if seen_again:
+        Risk.objects.filter(pk__in=[risk.pk for risk in seen_again]).update(last_seen=now)
+    updated += seen_again
     gone = [risk.pk for key, risk in existing.items() if key not in findings]
     resolved = 0
     if gone:

@@ -425,6 +425,39 @@ def test_last_seen_is_refreshed_hourly_when_nothing_changed(tenant):
     assert Risk.objects.get().last_seen == NOW + datetime.timedelta(hours=1)
 
 
+def test_a_large_sync_writes_in_batches_and_refreshes_in_one_statement(tenant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from health.risks.scans import SYNC_BATCH, Finding, _risks_sync
+
+    count = SYNC_BATCH * 2 + 10
+    findings = {
+        f"engagement:{n}": Finding(title=f"Risk {n}", severity="medium", evidence="e")
+        for n in range(count)
+    }
+    _risks_sync(kind=Risk.Kind.STALE_ENGAGEMENT, findings=findings, now=NOW)
+    assert Risk.objects.count() == count
+
+    # An hour later, a third of them changed and the rest are only seen again.
+    later = NOW + datetime.timedelta(hours=1)
+    changed = {key for index, key in enumerate(findings) if index % 3 == 0}
+    for key in changed:
+        findings[key] = Finding(title=findings[key].title, severity="high", evidence="worse")
+    with CaptureQueriesContext(connection) as queries:
+        result = _risks_sync(kind=Risk.Kind.STALE_ENGAGEMENT, findings=findings, now=later)
+
+    assert len(result.updated) == count
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    # ceil(len(changed) / batch) batched updates and one refresh of last_seen.
+    assert len(writes) == -(-len(changed) // SYNC_BATCH) + 1
+    assert Risk.objects.filter(last_seen=later).count() == count
+    assert Risk.objects.filter(severity="high").count() == len(changed)
+    assert set(Risk.objects.filter(evidence="worse").values_list("subject_key", flat=True)) == (
+        changed
+    )
+
+
 def test_a_resolved_condition_that_returns_opens_a_new_risk(tenant):
     followup = FollowUpFactory(overdue=True)
     risk_scan_overdue_followups(now=NOW)
