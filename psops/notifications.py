@@ -54,19 +54,44 @@ def notify_many(notices: list[Notice]) -> list[Notification]:
         ],
         ignore_conflicts=True,
     )
-    emails_send_after_commit(
-        [
-            EmailToSend(
-                to=[notice.recipient.email],
-                subject_template="notifications/email_subject.txt",
-                body_template="notifications/email_body.txt",
-                context={"title": notice.title, "body": notice.body, "url": notice.url},
-                purpose=f"notice:{notice.source_key}"[:100],
-            )
-            for notice in fresh
-        ]
-    )
+    emails_send_after_commit([_email(group) for group in _by_recipient(fresh)])
     return created
+
+
+# A digest lists this many notices in full; the rest are counted.
+DIGEST_LISTED = 20
+
+
+def _by_recipient(notices: list[Notice]) -> list[list[Notice]]:
+    groups: dict[int, list[Notice]] = {}
+    for notice in notices:
+        groups.setdefault(notice.recipient.pk, []).append(notice)
+    return list(groups.values())
+
+
+def _email(notices: list[Notice]) -> EmailToSend:
+    """One email per person per batch: the notice itself, or a digest of several (a
+    scan that finds 300 overdue follow-ups of one person sends them one email)."""
+    first = notices[0]
+    if len(notices) == 1:
+        return EmailToSend(
+            to=[first.recipient.email],
+            subject_template="notifications/email_subject.txt",
+            body_template="notifications/email_body.txt",
+            context={"title": first.title, "body": first.body, "url": first.url},
+            purpose=f"notice:{first.source_key}"[:100],
+        )
+    return EmailToSend(
+        to=[first.recipient.email],
+        subject_template="notifications/digest_subject.txt",
+        body_template="notifications/digest_body.txt",
+        context={
+            "count": len(notices),
+            "listed": notices[:DIGEST_LISTED],
+            "more": max(len(notices) - DIGEST_LISTED, 0),
+        },
+        purpose=f"notices:{len(notices)}:{first.source_key}"[:100],
+    )
 
 
 def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:

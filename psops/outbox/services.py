@@ -4,7 +4,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -65,7 +66,25 @@ def _hand_to_worker(email_ids: list[int], schema_name: str) -> None:
         )
 
 
-def outbox_deliver(*, email_id: int, now: datetime | None = None) -> bool:
+def outbox_deliver_batch(*, email_ids: list[int], now: datetime | None = None) -> int:
+    """Deliver several owed emails over one connection to the mail server; how many
+    were sent. Each is still locked, sent and marked on its own (``outbox_deliver``);
+    if the connection cannot be opened, each try fails and is due again later."""
+    mail = get_connection()
+    try:
+        mail.open()
+    except Exception:  # each email records the failure on its own row
+        mail = None
+    try:
+        return sum(outbox_deliver(email_id=email_id, now=now, mail=mail) for email_id in email_ids)
+    finally:
+        if mail is not None:
+            mail.close()
+
+
+def outbox_deliver(
+    *, email_id: int, now: datetime | None = None, mail: BaseEmailBackend | None = None
+) -> bool:
     """Send one owed email if it is still unsent; True if this call sent it.
 
     With ``now`` (the sweep), only if it is due by then. The row stays locked while
@@ -77,7 +96,7 @@ def outbox_deliver(*, email_id: int, now: datetime | None = None) -> bool:
         email = rows.select_for_update(skip_locked=True).filter(pk=email_id).first()
         if email is None:
             return False  # sent already, not due, or being sent right now
-        return _attempt(email)
+        return _attempt(email, mail=mail)
 
 
 def outbox_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> int:
@@ -85,7 +104,7 @@ def outbox_sweep(*, now: datetime | None = None, limit: int = SWEEP_BATCH) -> in
     now = now or timezone.now()
     due = OutboundEmail.objects.due(now).order_by("next_attempt_at", "id")
     ids = list(due.values_list("id", flat=True)[:limit])
-    return sum(outbox_deliver(email_id=email_id, now=now) for email_id in ids)
+    return outbox_deliver_batch(email_ids=ids, now=now)
 
 
 def outbox_retry(*, email: OutboundEmail) -> None:
@@ -99,10 +118,10 @@ def outbox_retry(*, email: OutboundEmail) -> None:
     transaction.on_commit(lambda: _hand_to_worker([email.pk], schema_name))
 
 
-def _attempt(email: OutboundEmail) -> bool:
+def _attempt(email: OutboundEmail, *, mail: BaseEmailBackend | None = None) -> bool:
     """One try at a locked row: marked sent (body blanked), or due again later."""
     try:
-        send_mail(email.subject, email.body, email.from_email, email.to)
+        send_mail(email.subject, email.body, email.from_email, email.to, connection=mail)
     except Exception as error:
         email.attempts += 1
         email.last_error = f"{type(error).__name__}: {error}"[:2000]

@@ -6,7 +6,7 @@ from psops.outbox import services
 @shared_task(name="psops.outbox.deliver")
 def outbox_deliver(email_ids: list[int]) -> int:
     """Deliver the emails a change owed, right after it committed; how many were sent."""
-    return sum(services.outbox_deliver(email_id=email_id) for email_id in email_ids)
+    return services.outbox_deliver_batch(email_ids=email_ids)
 
 
 @shared_task(name="psops.outbox.sweep")

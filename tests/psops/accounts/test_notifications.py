@@ -204,6 +204,29 @@ class TestNotifyMany:
         assert Notification.objects.filter(source_key="risk:1:leaders").count() == 2
         assert sorted(m.to[0] for m in mailoutbox) == sorted([leader.email, consultant.email])
 
+    def test_several_notices_at_once_reach_a_person_as_one_email(
+        self, leader, consultant, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+    ):
+        from psops.accounts.models import Notification
+        from psops.notifications import Notice, notify_many
+
+        monkeypatch.setattr("psops.notifications.DIGEST_LISTED", 2)
+        notices = [
+            Notice(consultant, f"risk:{n}:owner", f"Follow-up overdue: call {n}", f"Due {n}")
+            for n in range(3)
+        ] + [Notice(leader, "risk:9:leaders", "Scaling risk", "Capacity in 20 days")]
+        with django_capture_on_commit_callbacks(execute=True):
+            notify_many(notices)
+
+        assert Notification.objects.filter(recipient=consultant).count() == 3
+        by_person = {m.to[0]: m for m in mailoutbox}
+        assert len(mailoutbox) == 2
+        digest = by_person[consultant.email]
+        assert digest.subject == "3 new notifications in PS Ops"
+        assert "Follow-up overdue: call 0" in digest.body and "Due 1" in digest.body
+        assert "call 2" not in digest.body and "And 1 more" in digest.body
+        assert by_person[leader.email].subject == "Scaling risk"
+
     def test_inactive_people_are_not_notified(
         self, consultant, mailoutbox, django_capture_on_commit_callbacks
     ):

@@ -111,6 +111,47 @@ def test_an_email_sent_once_is_not_sent_again(tenant, mailoutbox):
     assert len(mailoutbox) == 1
 
 
+def test_a_batch_goes_over_one_connection_to_the_mail_server(tenant, mailoutbox, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    opened = []
+    real_open = EmailBackend.open
+
+    def counted_open(self):
+        opened.append(self)
+        return real_open(self)
+
+    monkeypatch.setattr(EmailBackend, "open", counted_open)
+    for n in range(3):
+        owe(title=f"Risk {n}")
+    ids = list(OutboundEmail.objects.values_list("id", flat=True))
+
+    assert services.outbox_deliver_batch(email_ids=ids) == 3
+    assert len(mailoutbox) == 3
+    assert len(opened) == 1
+    assert not OutboundEmail.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_a_batch_the_mail_server_refuses_is_due_again_email_by_email(tenant, monkeypatch):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    def refuse(self):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(EmailBackend, "open", refuse)
+    monkeypatch.setattr(EmailBackend, "send_messages", lambda self, messages: refuse(self))
+    for n in range(2):
+        owe(title=f"Risk {n}")
+    ids = list(OutboundEmail.objects.values_list("id", flat=True))
+
+    assert services.outbox_deliver_batch(email_ids=ids) == 0
+    assert list(OutboundEmail.objects.values_list("attempts", flat=True)) == [1, 1]
+    assert all(
+        "connection refused" in e
+        for e in OutboundEmail.objects.values_list("last_error", flat=True)
+    )
+
+
 class TestTheDeliveryPage:
     def failed(self, subject_title: str = "Reset your password") -> OutboundEmail:
         owe(title=subject_title, to=["grace@example.test"])
