@@ -116,9 +116,7 @@ def _risks_sync(*, kind: str, findings: dict[str, Finding], now: datetime) -> Sy
     if created:
         created = Risk.objects.bulk_create(created, batch_size=SYNC_BATCH)
     if updated:
-        Risk.objects.bulk_update(
-            updated, [*CHANGEABLE_FIELDS, "last_seen"], batch_size=SYNC_BATCH
-        )
+        Risk.objects.bulk_update(updated, [*CHANGEABLE_FIELDS, "last_seen"], batch_size=SYNC_BATCH)
     if seen_again:
         Risk.objects.filter(pk__in=[risk.pk for risk in seen_again]).update(last_seen=now)
     updated += seen_again
