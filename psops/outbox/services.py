@@ -70,9 +70,10 @@ def outbox_deliver_batch(*, email_ids: list[int], now: datetime | None = None) -
     """Deliver several owed emails over one connection to the mail server; how many
     were sent. Each is still locked, sent and marked on its own (``outbox_deliver``);
     if the connection cannot be opened, each try fails and is due again later."""
-    mail = get_connection()
+    opened = get_connection()
+    mail: BaseEmailBackend | None = opened
     try:
-        mail.open()
+        opened.open()
     except Exception:  # each email records the failure on its own row
         mail = None
     try:
