@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status bench bench-pages bench-load clean
+.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status bench bench-quick bench-pages bench-provisioning bench-load clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "PS Ops needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
@@ -80,12 +80,20 @@ stop: install
 status: install
 	$(BIN)/python -m devtools.local_services status
 
+# Pages at 100, 1,000 and 10,000 engagements, the risk scans over 200 tenants,
+# provisioning; JSON in artifacts/bench/ (bench/run.py). bench-quick: about 2 minutes.
 bench: install
-	$(BIN)/python -m bench.provisioning
+	$(BIN)/python -m bench.run
 
-# Server time and queries of the main pages at 1,000 engagements (about 100,000 rows).
+bench-quick: install
+	$(BIN)/python -m bench.run --quick
+
+# One part alone: the main pages at one size (--engagements), or provisioning.
 bench-pages: install
 	$(BIN)/python -m bench.pages
+
+bench-provisioning: install
+	$(BIN)/python -m bench.provisioning
 
 # 50 signed-in people for 60 s against the make-run web server, loopback only.
 bench-load: install

@@ -29,15 +29,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from django.http import HttpResponseBase
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
 
 PASSWORD = "bench-pages-2026"  # noqa: S105 - the benchmark tenant's own people
 
@@ -312,16 +309,21 @@ def pages(slug: str) -> list[tuple[str, str, str]]:
     ]
 
 
-class QueryCounter:
-    """An execute wrapper that counts the queries a request sends."""
+class QueryRecorder:
+    """An execute wrapper that keeps the SQL and parameters a request sends."""
 
-    count = 0
+    def __init__(self) -> None:
+        self.queries: list[tuple[str, object, bool]] = []
 
     def __call__(
         self, execute: Callable, sql: str, params: object, many: bool, context: dict
     ) -> object:
-        self.count += 1
+        self.queries.append((sql, params, many))
         return execute(sql, params, many, context)
+
+    @property
+    def count(self) -> int:
+        return len(self.queries)
 
 
 def answered(response: HttpResponseBase, label: str) -> None:
@@ -329,7 +331,46 @@ def answered(response: HttpResponseBase, label: str) -> None:
         raise RuntimeError(f"{label} answered {response.status_code}")
 
 
-def measure(slug: str, *, runs: int, warmup: int) -> list[tuple[str, float, float, int]]:
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def raw_sql_ms(schema_name: str, queries: list[tuple[str, object, bool]], runs: int) -> float:
+    """The median time of the request's own SELECTs sent straight to the database (no
+    ORM, no templates, no middleware): the floor the page's server time is held to."""
+    from django.db import connection
+
+    selects = [(sql, params) for sql, params, many in queries if sql.lstrip().startswith("SELECT")]
+    times = []
+    with connection.cursor() as cursor:
+        cursor.execute(f'SET search_path = "{schema_name}", public')
+        for _ in range(runs):
+            start = time.perf_counter()
+            for sql, params in selects:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+            times.append((time.perf_counter() - start) * 1000)
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
+    return statistics.median(times)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    label: str
+    path: str
+    median_ms: float
+    p90_ms: float
+    slowest_ms: float
+    queries: int
+    sql_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.median_ms / self.sql_ms if self.sql_ms else 0.0
+
+
+def measure(slug: str, *, runs: int, warmup: int) -> list[PageResult]:
     from django.db import connection
     from django.test import Client
     from django_tenants.utils import schema_context
@@ -350,8 +391,8 @@ def measure(slug: str, *, runs: int, warmup: int) -> list[tuple[str, float, floa
         browser = browsers[who]
         for _ in range(warmup):
             answered(browser.get(path), label)
-        counter = QueryCounter()
-        with connection.execute_wrapper(counter):
+        recorder = QueryRecorder()
+        with connection.execute_wrapper(recorder):
             browser.get(path)
         times = []
         for _ in range(runs):
@@ -359,9 +400,56 @@ def measure(slug: str, *, runs: int, warmup: int) -> list[tuple[str, float, floa
             response = browser.get(path)
             times.append((time.perf_counter() - start) * 1000)
             answered(response, label)
-        results.append((label, statistics.median(times), max(times), counter.count))
-        print(f"  {label}: {statistics.median(times):.0f} ms", flush=True)
+        result = PageResult(
+            label=label,
+            path=path,
+            median_ms=statistics.median(times),
+            p90_ms=percentile(times, 0.9),
+            slowest_ms=max(times),
+            queries=recorder.count,
+            sql_ms=raw_sql_ms(organization.schema_name, recorder.queries, runs=max(3, runs // 3)),
+        )
+        results.append(result)
+        print(
+            f"  {label}: {result.median_ms:.0f} ms ({result.queries} queries, "
+            f"{result.sql_ms:.1f} ms of SQL)",
+            flush=True,
+        )
     return results
+
+
+def tenant_ensure(engagements: int, *, rebuild: bool = False) -> str:
+    """The benchmark tenant of this size, built if missing (or ``rebuild``); its slug."""
+    from django.db import connection
+
+    from psops.tenancy.models import Organization
+
+    slug = f"bench-pages-{engagements}"
+    existing = Organization.objects.filter(slug=slug).first()
+    if existing and rebuild:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{existing.schema_name}" CASCADE')
+        existing.domains.all().delete()
+        existing.delete(force_drop=False)
+        existing = None
+    if existing is None:
+        build(slug, engagements)
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
+    return slug
+
+
+def table(size: int, results: list[PageResult]) -> str:
+    lines = [
+        f"{size:,} engagements",
+        "| page | median | p90 | queries | SQL alone | ratio |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r.label} | {r.median_ms:.0f} ms | {r.p90_ms:.0f} ms | {r.queries} | "
+        f"{r.sql_ms:.1f} ms | {r.ratio:.1f}x |"
+        for r in results
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,27 +465,12 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
-
-    from psops.tenancy.models import Organization
 
     call_command("migrate", interactive=False, verbosity=0)
-    slug = f"bench-pages-{args.engagements}"
-    existing = Organization.objects.filter(slug=slug).first()
-    if existing and args.rebuild:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{existing.schema_name}" CASCADE')
-        existing.domains.all().delete()
-        existing.delete(force_drop=False)
-        existing = None
-    if existing is None:
-        build(slug, args.engagements)
-    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' wrapper
+    slug = tenant_ensure(args.engagements, rebuild=args.rebuild)
     results = measure(slug, runs=args.runs, warmup=args.warmup)
-    print(f"\n{args.engagements:,} engagements, {args.runs} runs after {args.warmup} warm-up")
-    print("| page | median | slowest | queries |\n|---|---|---|---|")
-    for label, median, slowest, queries in results:
-        print(f"| {label} | {median:.0f} ms | {slowest:.0f} ms | {queries} |")
+    print(f"\n{table(args.engagements, results)}")
+    print(f"({args.runs} runs after {args.warmup} warm-up)")
     return 0
 
 

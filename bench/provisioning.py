@@ -1,6 +1,6 @@
 """Provisioning benchmark: a tenant cloned from the template versus a plain migrate.
 
-Run it with ``make bench`` or ``.venv/bin/python -m bench.provisioning [--runs 5] [--warmup 1]``.
+Part of ``make bench``; alone: ``.venv/bin/python -m bench.provisioning [--runs 5] [--warmup 1]``.
 
 What it measures: the wall-clock time of provisioning one organization end to end,
 i.e. ``psops.tenancy.services.organization_create`` (validation, tenant row, schema,
@@ -221,18 +221,9 @@ def migration_counts() -> tuple[int, int]:
     return len(nodes), sum(1 for app_label, _ in nodes if app_label in tenant_labels)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per path (default 5)")
-    parser.add_argument("--warmup", type=int, default=1, help="discarded rounds (default 1)")
-    options = parser.parse_args(argv)
-
-    own_database = use_bench_database()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
+def measure(*, runs: int, warmup: int, own_database: bool = False) -> dict[str, Any]:
+    """Provision ``runs`` organizations by each path (after ``warmup`` rounds) and
+    remove them; the timings, medians and what was measured on."""
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
@@ -247,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     template_check()
     template_shape = schema_shape(TEMPLATE_SCHEMA)
 
-    rounds = [f"w{n}" for n in range(1, options.warmup + 1)]
-    rounds += [str(n) for n in range(1, options.runs + 1)]
+    rounds = [f"w{n}" for n in range(1, warmup + 1)]
+    rounds += [str(n) for n in range(1, runs + 1)]
     for label in rounds:
         for path in PATHS:
             drop_organization(f"bench-{path}-{label}")  # leftovers of an interrupted run
@@ -273,27 +264,59 @@ def main(argv: list[str] | None = None) -> int:
         cursor.execute("SHOW server_version")
         server_version = cursor.fetchone()[0]
     total, tenant = migration_counts()
-    medians = {path: statistics.median(timings[path]) for path in PATHS}
+    return {
+        "runs": runs,
+        "warmup": warmup,
+        "timings": timings,
+        "medians": {path: statistics.median(timings[path]) for path in PATHS},
+        "template_check_median": statistics.median(checks),
+        "migrations": total,
+        "tenant_migrations": tenant,
+        "tables": template_shape[0],
+        "recorded_migrations": template_shape[1],
+        "server_version": server_version,
+        "database": database,
+    }
 
-    print()
-    print(
+
+def report(result: dict[str, Any]) -> str:
+    medians, timings = result["medians"], result["timings"]
+    lines = [
         f"Provisioning one organization (tenant row, schema, migrations, domain, admin), "
-        f"{options.runs} runs per path after {options.warmup} warm-up round(s):"
-    )
-    print(f"  {'path':<16}{'median':>9}{'min':>9}{'max':>9}")
+        f"{result['runs']} runs per path after {result['warmup']} warm-up round(s):",
+        f"  {'path':<16}{'median':>9}{'min':>9}{'max':>9}",
+    ]
     for path in PATHS:
         values = timings[path]
-        print(f"  {LABELS[path]:<16}{medians[path]:>8.3f}s{min(values):>8.3f}s{max(values):>8.3f}s")
-    print(f"  clone is {medians['plain'] / medians['clone']:.1f}x faster (median)")
-    print(f"  template_check() within clone: median {statistics.median(checks):.3f} s")
-    print(
-        f"Migrations: {total} in the project, {tenant} of them in tenant apps; "
-        f"each new schema records {template_shape[1]} and has {template_shape[0]} tables."
-    )
-    print(
+        lines.append(
+            f"  {LABELS[path]:<16}{medians[path]:>8.3f}s{min(values):>8.3f}s{max(values):>8.3f}s"
+        )
+    lines += [
+        f"  clone is {medians['plain'] / medians['clone']:.1f}x faster (median)",
+        f"  template_check() within clone: median {result['template_check_median']:.3f} s",
+        f"Migrations: {result['migrations']} in the project, {result['tenant_migrations']} of "
+        f"them in tenant apps; each new schema records {result['recorded_migrations']} and has "
+        f"{result['tables']} tables.",
         f"Machine: nproc={len(os.sched_getaffinity(0))}, Python {platform.python_version()}, "
-        f"PostgreSQL {server_version}, database {database}."
-    )
+        f"PostgreSQL {result['server_version']}, database {result['database']}.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per path (default 5)")
+    parser.add_argument("--warmup", type=int, default=1, help="discarded rounds (default 1)")
+    options = parser.parse_args(argv)
+
+    own_database = use_bench_database()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    result = measure(runs=options.runs, warmup=options.warmup, own_database=own_database)
+    print()
+    print(report(result))
     return 0
 
 

@@ -17,6 +17,7 @@ STABLE_TASK_NAMES = {
     "health.tasks_pulse.pulse_publish",
     "health.tasks_digest.weekly_digest",
     "health.tasks_risks.run_risk_scans",
+    "health.kpis.compact_data_changes",
 }
 
 
