@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from django.http import HttpResponseBase
@@ -313,11 +313,9 @@ class QueryRecorder:
     """An execute wrapper that keeps the SQL and parameters a request sends."""
 
     def __init__(self) -> None:
-        self.queries: list[tuple[str, object, bool]] = []
+        self.queries: list[tuple[str, Any, bool]] = []
 
-    def __call__(
-        self, execute: Callable, sql: str, params: object, many: bool, context: dict
-    ) -> object:
+    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
         self.queries.append((sql, params, many))
         return execute(sql, params, many, context)
 
@@ -336,7 +334,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def raw_sql_ms(schema_name: str, queries: list[tuple[str, object, bool]], runs: int) -> float:
+def raw_sql_ms(schema_name: str, queries: list[tuple[str, Any, bool]], runs: int) -> float:
     """The median time of the request's own SELECTs sent straight to the database (no
     ORM, no templates, no middleware): the floor the page's server time is held to."""
     from django.db import connection
