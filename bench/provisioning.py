@@ -203,10 +203,18 @@ def leftovers() -> list[str]:
 
     from psops.tenancy.models import Organization
 
-    found = [f"organization {s}" for s in Organization.objects.filter(slug__startswith="bench-")]
+    # Only this benchmark's own organizations: the page and scan benchmarks keep theirs.
+    found = [
+        f"organization {organization}"
+        for path in PATHS
+        for organization in Organization.objects.filter(slug__startswith=f"bench-{path}-")
+    ]
     with connection.cursor() as cursor:
-        cursor.execute(r"SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\_%'")
-        found += [f"schema {row[0]}" for row in cursor.fetchall()]
+        for path in PATHS:
+            cursor.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [f"bench\\_{path}\\_%"]
+            )
+            found += [f"schema {row[0]}" for row in cursor.fetchall()]
     return found
 
 

@@ -26,6 +26,7 @@ process's peak memory.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import resource
 import sys
@@ -167,6 +168,8 @@ def measure(*, tenants: int, followups: int) -> list[PassResult]:
 
     from psops.tenancy.models import Organization
 
+    # Not a line per delivered batch of emails (Celery runs eagerly here).
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     slugs = tenants_ensure(tenants, followups)
     schemas = list(
         Organization.objects.filter(slug__in=slugs).values_list("schema_name", flat=True)
