@@ -157,12 +157,20 @@ TEMPLATES = [
                 "config.navigation.navigation",
                 "psops.accounts.context_processors.unread_notifications",
             ],
+            # Compiled once per process and kept (the cached loader; it notices edited
+            # files under runserver's autoreload): without it every request read and
+            # compiled every template again, most of a page's server time.
             "loaders": [
                 (
                     "template_partials.loader.Loader",
                     [
-                        "django.template.loaders.filesystem.Loader",
-                        "django.template.loaders.app_directories.Loader",
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
                     ],
                 )
             ],
