@@ -20,4 +20,8 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # Nothing after the response (a test, a thread's next job) inherits it.
+            timezone.deactivate()
