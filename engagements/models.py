@@ -218,6 +218,12 @@ class PainPoint(models.Model):
         ordering = ["-identified_on", "-id"]
         indexes = [
             models.Index(fields=["engagement", "status"]),
+            # Time to value: each engagement's first pain point resolved since a day.
+            models.Index(
+                fields=["engagement", "resolved_on", "id"],
+                condition=Q(status="resolved"),
+                name="painpoint_resolved_idx",
+            ),
             models.Index(
                 fields=["days_to_capacity"],
                 condition=Q(category="scaling", days_to_capacity__isnull=False),

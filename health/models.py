@@ -364,14 +364,20 @@ class Risk(models.Model):
         ordering = ["-last_seen", "-id"]
         indexes = [
             models.Index(fields=["status", "kind"]),
-            # The dashboard's and the risk list's order, for shared risks by status.
+            # The lists' order (most severe, then latest seen), by status for the
+            # dashboard and a filtered list, and across statuses for the whole list.
             models.Index(
                 "status",
                 "severity_rank",
                 models.F("last_seen").desc(),
                 models.F("id").desc(),
-                condition=Q(private_to__isnull=True),
-                name="risk_shared_by_severity_idx",
+                name="risk_status_severity_idx",
+            ),
+            models.Index(
+                "severity_rank",
+                models.F("last_seen").desc(),
+                models.F("id").desc(),
+                name="risk_severity_idx",
             ),
         ]
         constraints = [

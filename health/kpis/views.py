@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from engagements.models import Engagement
 from health.kpis.base import EVIDENCE_PAGE_SIZE, Kpi, KpiScope, kpi_value_display
+from health.kpis.cache import kpi_values
 from health.kpis.forms import EvidenceQueryForm, KpiTargetsForm
 from health.kpis.registry import kpi_get
 from health.kpis.targets import kpi_status, kpi_targets_get, kpi_targets_save
@@ -18,7 +19,10 @@ from psops.ui.periods import DEFAULT_PERIOD_DAYS
 
 
 def _evidence_context(*, kpi: Kpi, as_of, scope: KpiScope, page: int = 1) -> dict:
-    value = kpi.compute(as_of, scope)
+    # The tile's own value, from the cache when no write came since it was computed.
+    value = kpi_values(
+        kpis=[kpi], as_of=as_of, scope=scope, compute=lambda kpi: kpi.compute(as_of, scope)
+    )[kpi.key]
     target = kpi_targets_get().get(kpi.key)
     lead = User.objects.filter(pk=scope.lead_id).first() if scope.lead_id else None
     start, end = scope.window(as_of)
