@@ -449,7 +449,11 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["engagement", "-occurred_at"])]
+        indexes = [
+            models.Index(fields=["engagement", "-occurred_at"]),
+            # What someone touched last (the consultant home's quick log).
+            models.Index(fields=["actor", "-occurred_at"], name="activity_actor_latest_idx"),
+        ]
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:

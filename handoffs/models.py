@@ -118,7 +118,13 @@ class HandoffPacket(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["status", "submitted_at"]),
+            # The packet list, latest change first.
+            models.Index(
+                models.F("updated_at").desc(), models.F("id").desc(), name="handoff_updated_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["crm_id"], condition=~Q(crm_id=""), name="handoff_crm_id_unique"

@@ -61,10 +61,11 @@ def overdue_followups(*, scope: KpiScope, today: date) -> tuple[int, list[Follow
 def my_engagements(*, user: User) -> QuerySet[Engagement]:
     """The open engagements ``user`` leads or is on the team of, by client and name.
 
-    A subquery, not a join through the team, so that none is listed twice."""
-    theirs = Engagement.objects.filter(Q(lead=user) | Q(team=user)).values("pk")
+    The team as a subquery, not a join, so that none is listed twice and each side
+    is read off its own index."""
+    on_team = Engagement.team.through.objects.filter(user=user).values("engagement_id")
     return (
-        Engagement.objects.filter(pk__in=theirs)
+        Engagement.objects.filter(Q(lead=user) | Q(pk__in=on_team))
         .exclude(status=Engagement.Status.CLOSED)
         .select_related("client")
         .order_by("client__name", "name", "id")
