@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -18,6 +19,7 @@ from handoffs.selectors import review_queue, user_reads_packets
 from health.checkins.weekly import checkin_this_week
 from health.home import selectors as dashboards
 from health.kpis.base import KpiScope
+from health.kpis.cache import kpi_tiles_html
 from health.kpis.tiles import kpi_tiles
 from health.pulse.selectors import pulse_dashboard_summary
 from health.risks.selectors import open_risks_for_dashboard
@@ -72,7 +74,15 @@ def leader_dashboard(request: HtmxHttpRequest) -> HttpResponse:
         # Leaders acknowledge where they see the risk (the row swaps in place).
         "can_acknowledge": True,
         "filters": scope,
-        "tiles": kpi_tiles(as_of=today, scope=scope, today=today),
+        "tiles_html": kpi_tiles_html(
+            as_of=today,
+            scope=scope,
+            today=today,
+            render=lambda: render_to_string(
+                "health/kpis/_tiles.html",
+                {"tiles": kpi_tiles(as_of=today, scope=scope, today=today)},
+            ),
+        ),
         "engagements_by_kind": by_kind,
         "overdue_count": overdue_count,
         "overdue": overdue,

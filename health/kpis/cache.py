@@ -25,20 +25,22 @@ import logging
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar, cast
 
 from django.apps import apps
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from health.kpis.base import Kpi, KpiScope
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TRACKED_APPS = ("accounts", "engagements", "handoffs", "health")
 UNTRACKED = {
     "health_kpidatachange": "the tally itself",
-    "health_kpisnapshot": "the trends read snapshots live; no value is computed from them",
     "accounts_notification": "written on every notice and read mark; no KPI reads it",
     "accounts_emailchange": "pending email confirmations; no KPI reads them",
     "handoffs_apitoken": "its last use is written on every API read; no KPI reads it",
@@ -149,33 +151,58 @@ def data_changes_compact() -> int:
     return int(rows)
 
 
-def _key(*, generation: str, as_of: date, scope: KpiScope) -> str:
+def _key(kind: str, *, generation: str, as_of: date, scope: KpiScope, today: date) -> str:
     # The KPIs' day boundaries are the viewer's time zone's (AT TIME ZONE in SQL).
     zone = timezone.get_current_timezone_name()
     return (
-        f"kpi-values:{generation}:{as_of.isoformat()}:{zone}:"
+        f"kpi-{kind}:{generation}:{as_of.isoformat()}:{today.isoformat()}:{zone}:"
         f"{scope.lead_id or ''}:{scope.kind}:{scope.period_days}"
     )
+
+
+def _cached(key: str, compute: Callable[[], T], valid: Callable[[object], bool]) -> T:
+    """``compute()``'s result under ``key``, computed and stored on a miss. When the
+    cache cannot be reached it is computed: slower, never wrong."""
+    try:
+        cached = cache.get(key)
+    except Exception:
+        logger.warning("KPI cache unreachable; computing", exc_info=True)
+        cached = None
+    if cached is not None and valid(cached):
+        return cast(T, cached)
+    value = compute()
+    try:
+        cache.set(key, value, CACHE_SECONDS)
+    except Exception:
+        logger.warning("KPI cache unreachable; not cached", exc_info=True)
+    return value
 
 
 def kpi_values(
     *, kpis: list[Kpi], as_of: date, scope: KpiScope, compute: Callable[[Kpi], Decimal | None]
 ) -> dict[str, Decimal | None]:
     """Every KPI's value for ``as_of`` in ``scope``, from the cache when no write
-    committed since it was computed, else by ``compute`` (then cached). When the
-    cache cannot be reached the values are computed: slower, never wrong."""
-    generation = data_generation()
-    key = _key(generation=generation, as_of=as_of, scope=scope)
-    try:
-        cached = cache.get(key)
-    except Exception:
-        logger.warning("KPI cache unreachable; computing the values", exc_info=True)
-        cached = None
-    if isinstance(cached, dict) and all(kpi.key in cached for kpi in kpis):
-        return {kpi.key: cached[kpi.key] for kpi in kpis}
-    values = {kpi.key: compute(kpi) for kpi in kpis}
-    try:
-        cache.set(key, values, CACHE_SECONDS)
-    except Exception:
-        logger.warning("KPI cache unreachable; values not cached", exc_info=True)
-    return values
+    committed since it was computed, else by ``compute`` (then cached)."""
+    key = _key(
+        "values",
+        generation=data_generation(),
+        as_of=as_of,
+        scope=scope,
+        today=timezone.localdate(),
+    )
+    values = _cached(
+        key,
+        lambda: {kpi.key: compute(kpi) for kpi in kpis},
+        lambda cached: isinstance(cached, dict) and all(kpi.key in cached for kpi in kpis),
+    )
+    return {kpi.key: values[kpi.key] for kpi in kpis}
+
+
+def kpi_tiles_html(
+    *, as_of: date, scope: KpiScope, today: date, render: Callable[[], str]
+) -> SafeString:
+    """The dashboard's rendered tiles (values, targets, trends, evidence links: the
+    same for every viewer of the scope), from the cache when no write committed since
+    they were rendered, else by ``render`` (then cached)."""
+    key = _key("tiles", generation=data_generation(), as_of=as_of, scope=scope, today=today)
+    return mark_safe(_cached(key, render, lambda cached: isinstance(cached, str)))  # noqa: S308 - our own rendered template

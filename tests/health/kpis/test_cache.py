@@ -232,3 +232,48 @@ def test_a_pulse_answer_leaves_no_trace_in_the_tally(tenant):
         model._meta.db_table for model in (PulseResponse, PulseParticipation, HeldPulseAnswer)
     } & triggers_on(tenant.schema_name)
     assert [field.name for field in KpiDataChange._meta.fields] == ["id", "weight"]
+
+
+def test_the_dashboards_cached_tiles_equal_a_fresh_render_after_each_write(
+    tenant, client_for, leader
+):
+    from django.template.loader import render_to_string
+
+    from health.models import KpiSnapshot, KpiTarget
+
+    OrganizationSettings.current()
+    engagement = EngagementFactory(lead=leader)
+    client = client_for(leader)
+    today = timezone.localdate()
+
+    def served() -> str:
+        html = client.get("/").content.decode()
+        return html[html.index('<ul class="kpi-tiles"') : html.index('<div id="kpi-evidence"')]
+
+    def fresh() -> str:
+        html = render_to_string(
+            "health/kpis/_tiles.html", {"tiles": kpi_tiles(as_of=today, scope=WHOLE)}
+        )
+        return html[html.index('<ul class="kpi-tiles"') : html.index('<div id="kpi-evidence"')]
+
+    writes = [
+        lambda: PainPointFactory(
+            engagement=engagement,
+            identified_on=today - timedelta(days=9),
+            status=PainPoint.Status.RESOLVED,
+            resolved_on=today - timedelta(days=2),
+        ),
+        lambda: KpiTarget.objects.create(key="median_days_to_resolve", target=Decimal("5")),
+        lambda: KpiSnapshot.objects.create(
+            key="median_days_to_resolve", day=today - timedelta(days=14), value=Decimal("12")
+        ),
+        lambda: FollowUp.objects.update(status=FollowUp.Status.CANCELLED),
+    ]
+    FollowUpFactory(engagement=engagement, due_on=today - timedelta(days=1))
+    assert served() == fresh()
+    for write in writes:
+        before = served()
+        assert served() == before  # read again: from the cache
+        write()
+        assert served() == fresh()
+    assert "Target 5 days" in served()
