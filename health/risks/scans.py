@@ -22,15 +22,16 @@ entirely. Overload is read from *named* check-ins only; anonymous pulse answers 
 never used for anything about an individual.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format as _date_format
 
 from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
 from engagements.projections import ProjectionState, capacity_projection
@@ -42,6 +43,14 @@ from health.weeks import closed_weeks
 from psops.accounts.models import OrganizationSettings, Role, User
 from psops.notifications import Notice, notify_many
 from psops.ui.numbers import counted, grouped_decimal
+
+
+@functools.lru_cache(maxsize=4096)
+def date_format(day: date) -> str:
+    """A day as every page writes it; remembered, since a scan writes the same few
+    hundred days into thousands of risks (the format is fixed per process)."""
+    return _date_format(day)
+
 
 LAST_SEEN_REFRESH = timedelta(hours=1)
 SYNC_BATCH = 500  # rows per bulk write of a sync
@@ -83,12 +92,21 @@ def _risks_sync(*, kind: str, findings: dict[str, Finding], now: datetime) -> Sy
 
     Batches, because one ``bulk_update`` of every row is a CASE with a branch per row
     for each field, which PostgreSQL evaluates per row: its cost grows with the square
-    of the rows (tens of thousands of risks took minutes and gigabytes)."""
+    of the rows (tens of thousands of risks took minutes and gigabytes).
+
+    Two syncs of the same kind in the same organization (a slow pass overlapping the
+    next) take turns on a transaction-scoped advisory lock rather than locking every
+    risk row, which would write to each of them even when nothing changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            [f"risk-sync:{connection.schema_name}:{kind}"],  # type: ignore[attr-defined]
+        )
     existing = {
         risk.subject_key: risk
-        for risk in Risk.objects.select_for_update()
-        .filter(kind=kind)
+        for risk in Risk.objects.filter(kind=kind)
         .exclude(status=Risk.Status.RESOLVED)
+        .only("id", "subject_key", "status", "last_seen", *CHANGEABLE_FIELDS)
     }
     created, updated, seen_again = [], [], []
     for subject_key, finding in findings.items():
@@ -160,7 +178,11 @@ def risk_scan_scaling(*, now: datetime) -> SyncResult:
     today = _today(now)
     horizon = OrganizationSettings.current().scaling_horizon_days
     pain_points = PainPoint.objects.filter(
-        category=PainPoint.Category.SCALING, status__in=PainPoint.OPEN_STATUSES
+        category=PainPoint.Category.SCALING,
+        status__in=PainPoint.OPEN_STATUSES,
+        # The stored projection (the same function's answer) narrows it to the walls
+        # within the horizon before any row is read.
+        days_to_capacity__lte=horizon,
     ).prefetch_related(
         Prefetch(
             "recommendations",
@@ -217,9 +239,18 @@ def risk_scan_overdue_followups(*, now: datetime) -> SyncResult:
     cancelled resolves the risk."""
     today = _today(now)
     escalation_days = OrganizationSettings.current().followup_escalation_days
+    people = ("id", "email", "full_name", "is_active")
     followups = list(
-        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_on__lt=today).select_related(
-            "owner", "engagement", "engagement__lead"
+        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_on__lt=today)
+        .select_related("owner", "engagement", "engagement__lead")
+        .only(
+            "id",
+            "title",
+            "due_on",
+            "engagement__id",
+            "engagement__name",
+            *(f"owner__{field}" for field in people),
+            *(f"engagement__lead__{field}" for field in people),
         )
     )
     findings, by_key = {}, {}
