@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status bench bench-quick bench-pages bench-provisioning bench-load clean
+.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status test-pgbouncer bench bench-quick bench-pages bench-provisioning bench-load clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "PS Ops needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
@@ -40,6 +40,14 @@ $(AXE): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "The browser tests need npm to install axe-core (Debian: apt-get install npm)."; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $(AXE)
+
+# The tenancy and isolation tests, and the Celery worker's, through PgBouncer in
+# session mode in front of the embedded PostgreSQL (Debian: apt-get install pgbouncer).
+PGBOUNCER_TESTS := tests/psops/tenancy tests/engagements/views/test_cross_tenant.py \
+	tests/psops/test_access_table.py tests/handoffs/test_packet_permissions.py \
+	tests/config/test_celery_worker.py tests/health/kpis/test_cache.py
+test-pgbouncer: install
+	$(BIN)/python -m devtools.pgbouncer -- $(BIN)/python -m pytest $(PGBOUNCER_TESTS)
 
 # Everything that holds the code's shape; .pre-commit-config.yaml runs the same targets.
 lint: lint-ruff lint-types lint-imports lint-templates check-deploy

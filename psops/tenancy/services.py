@@ -138,6 +138,12 @@ def organization_create(
                 full_name=admin_full_name,
                 role=User.Role.ADMIN,
             )
+    if not connection.in_atomic_block:
+        # The backend that cloned a schema keeps every cloned table's catalog entries
+        # in memory for as long as it lives: one process provisioning hundreds of
+        # organizations on one connection slowed from 1 s to 40 s each, its backend at
+        # 1.7 GB. The next query opens a fresh connection, as quick as the first.
+        connection.close()
     return ProvisionedOrganization(organization=organization, domain=domain, admin=admin)
 
 
