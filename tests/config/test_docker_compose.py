@@ -12,8 +12,26 @@ SETTINGS = (ROOT / "config" / "settings.py").read_text()
 
 def test_every_service_comes_back_after_a_crash_or_a_reboot():
     restarts = {name: service.get("restart") for name, service in COMPOSE["services"].items()}
-    services = ("postgres", "redis", "web", "worker", "beat")
+    services = ("postgres", "pgbouncer", "redis", "web", "worker", "beat")
     assert restarts == dict.fromkeys(services, "unless-stopped")
+
+
+def test_the_app_reaches_postgresql_through_pgbouncer_in_session_mode():
+    """django-tenants sets search_path per connection: transaction pooling would hand
+    one client's schema to another's transaction."""
+    import configparser
+
+    for name in ("web", "worker", "beat"):
+        url = COMPOSE["services"][name]["environment"]["DATABASE_URL"]
+        assert "@pgbouncer:6432/" in url
+    bouncer = COMPOSE["services"]["pgbouncer"]
+    assert "./deploy/pgbouncer.ini:/etc/pgbouncer/pgbouncer.ini:ro" in bouncer["volumes"]
+    ini = configparser.ConfigParser()
+    ini.read(ROOT / "deploy" / "pgbouncer.ini")
+    assert ini["pgbouncer"]["pool_mode"] == "session"
+    assert ini["pgbouncer"]["listen_port"] == "6432"
+    assert ini["pgbouncer"]["server_reset_query"] == "DISCARD ALL"
+    assert "host=postgres port=5432" in ini["databases"]["psops"]
 
 
 def test_the_broker_persists_and_never_evicts():
