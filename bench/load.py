@@ -73,9 +73,9 @@ class Person:
 
     def __init__(self, *, base: str, host: str, email: str, tally: Tally) -> None:
         self.base, self.host, self.email, self.tally = base, host, email, tally
+        self.cookies = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-            NoRedirect(),
+            urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect()
         )
 
     def request(

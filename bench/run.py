@@ -3,7 +3,9 @@ provisioning; a JSON result file and the tables the README shows.
 
 ``make bench`` (about 20 minutes once the data sets exist; building them the first
 time takes longer) and ``make bench-quick`` (about 2 minutes: pages at 100 and 1,000
-engagements with fewer runs, the scans over 3 small tenants, one provisioning round).
+engagements with fewer runs, the scans over 3 small tenants, 5 s of wrk, one
+provisioning round). Throughput needs Debian's ``wrk`` and is skipped, saying so,
+without it.
 
 Everything runs on the benchmark's own database (``psops_bench`` on the embedded
 PostgreSQL unless ``DATABASE_URL`` is set), with production settings (``DEBUG`` off,
@@ -33,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="the 2-minute version")
     parser.add_argument("--sizes", help="engagement counts, e.g. 100,1000,10000")
-    parser.add_argument("--skip", default="", help="parts to leave out: pages,scans,provisioning")
+    parser.add_argument(
+        "--skip", default="", help="parts to leave out: pages,scans,throughput,provisioning"
+    )
     args = parser.parse_args(argv)
     sizes = [
         int(n) for n in (args.sizes or ("100,1000" if args.quick else "100,1000,10000")).split(",")
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     tenants, followups = (3, 2000) if args.quick else (200, 10_000)
     skip = set(filter(None, args.skip.split(",")))
 
-    from bench import pages, provisioning, scans
+    from bench import pages, provisioning, scans, throughput
 
     scans.environment()
     import django
@@ -75,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
             "passes": scans.as_json(passes),
         }
         tables.append(scans.table(tenants, followups, passes))
+    if "throughput" not in skip:
+        print("Throughput under wrk", flush=True)
+        measured_rate = throughput.measure(engagements=1000, seconds=5 if args.quick else 15)
+        result["throughput"] = measured_rate
+        if measured_rate is not None:
+            tables.append(throughput.table(measured_rate))
     if "provisioning" not in skip:
         print("Provisioning", flush=True)
         provisioned = provisioning.measure(runs=1 if args.quick else 5, warmup=1)
