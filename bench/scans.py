@@ -54,6 +54,7 @@ class PassResult:
     resolved: int
     emails: int
     peak_rss_mb: float
+    peak_backend_mb: float = 0.0  # largest PostgreSQL backend's private memory
 
 
 def environment() -> None:
@@ -155,15 +156,30 @@ def _outbox_counts(schemas: list[str]) -> tuple[int, int]:
     return owed, unsent
 
 
-def _rss_mb(pid: int) -> float:
+def _rss_mb(pid: int, field: str = "VmRSS") -> float:
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def backends_peak_mb() -> float:
+    """The largest private memory (RssAnon: not the shared buffers every backend
+    maps) of the PostgreSQL backends serving this database, when they are on this
+    machine and readable; 0 otherwise."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend'"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    return max((_rss_mb(pid, "RssAnon") for pid in pids), default=0.0)
 
 
 def _process_tree(pid: int) -> list[int]:
@@ -202,7 +218,8 @@ class Worker:
             env=env,
             start_new_session=True,
         )
-        self.peak_mb = 0.0
+        self.peak_mb = self.backend_peak_mb = 0.0
+        self.samples = 0
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -220,6 +237,9 @@ class Worker:
     def sample(self) -> None:
         for pid in _process_tree(self.process.pid):
             self.peak_mb = max(self.peak_mb, _rss_mb(pid))
+        self.samples += 1
+        if self.samples % 20 == 0:  # about once a second
+            self.backend_peak_mb = max(self.backend_peak_mb, backends_peak_mb())
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -281,11 +301,15 @@ def run_pass(name: str, schemas: list[str], now: datetime, worker: Worker | None
         totals = _through_worker(worker, schemas, now)
         peak = worker.peak_mb
     seconds = time.perf_counter() - started
+    backend = max(backends_peak_mb(), worker.backend_peak_mb if worker else 0.0)
     after, _ = _outbox_counts(schemas)
-    result = PassResult(name, seconds, emails=after - before, peak_rss_mb=peak, **totals)
+    result = PassResult(
+        name, seconds, emails=after - before, peak_rss_mb=peak, peak_backend_mb=backend, **totals
+    )
     print(
         f"  {name}: {seconds:.1f} s, {result.created} created, {result.updated} updated, "
-        f"{result.resolved} resolved, {result.emails} emails, peak {peak:.0f} MB",
+        f"{result.resolved} resolved, {result.emails} emails, peak {peak:.0f} MB, "
+        f"largest backend {backend:.0f} MB",
         flush=True,
     )
     return result
@@ -333,12 +357,12 @@ def measure(*, tenants: int, followups: int, in_process: bool = False) -> list[P
 def table(tenants: int, followups: int, results: list[PassResult]) -> str:
     lines = [
         f"{tenants} tenants x {followups:,} follow-ups",
-        "| pass | time | created | updated | resolved | emails | peak memory |",
-        "|---|---|---|---|---|---|---|",
+        "| pass | time | created | updated | resolved | emails | peak memory | largest backend |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r.name} | {r.seconds:.1f} s | {r.created:,} | {r.updated:,} | {r.resolved:,} | "
-        f"{r.emails:,} | {r.peak_rss_mb:.0f} MB |"
+        f"{r.emails:,} | {r.peak_rss_mb:.0f} MB | {r.peak_backend_mb:.0f} MB |"
         for r in results
     ]
     return "\n".join(lines)
