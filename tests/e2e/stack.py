@@ -284,6 +284,38 @@ def _scan(slug: str) -> None:
     print(result.get(timeout=120))
 
 
+def _many(slug: str, email: str) -> None:
+    """Enough of ``email``'s engagements and resolved pain points that their lists
+    come in pages: 12 engagements (ten a page), 60 resolved pain points (50 a page)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from engagements.models import Client, Engagement, PainPoint
+    from psops.accounts.models import User
+
+    today = timezone.localdate()
+    with schema_context(slug):
+        person = User.objects.get(email=email)
+        client = Client.objects.create(name="Contoso Phone Co")
+        for index in range(12):
+            engagement = Engagement.objects.create(
+                client=client, name=f"Phone rollout {index:02d}", lead=person
+            )
+            PainPoint.objects.bulk_create(
+                PainPoint(
+                    engagement=engagement,
+                    title=f"Slow screen {index}-{n}",
+                    status=PainPoint.Status.RESOLVED,
+                    identified_on=today - timedelta(days=20 + n),
+                    resolved_on=today - timedelta(days=n),
+                    resolution="Fixed.",
+                )
+                for n in range(5)
+            )
+
+
 def main(argv: list[str]) -> None:
     import django
 
@@ -293,6 +325,8 @@ def main(argv: list[str]) -> None:
         _prepare()
     elif command == "scan":
         _scan(*args)
+    elif command == "many":
+        _many(*args)
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -181,3 +181,32 @@ def test_a_handoff_filed_and_reviewed_on_a_phone(people):
     leader.page.set_viewport_size({"width": 1280, "height": 900})
     leader.goto(f"{packet_path}review/")
     leader.screenshot("desktop-review")
+
+
+def test_long_lists_come_in_pages_that_fit_a_phone(people, stack):
+    """The consultant's engagements ten at a time (htmx), a KPI's evidence 50 rows at
+    a time: their page links work and fit at 390 px."""
+    consultant = on_a_phone(people("consultant").sign_in())
+    stack.manage("many", "acme", consultant.email)
+    consultant.goto("/")
+    page = consultant.page
+    section = page.locator("#my-engagements")
+    expect(section.get_by_role("navigation", name="My engagements pages")).to_be_visible()
+    first = section.locator("tbody tr").first.inner_text()
+    section.get_by_role("link", name=re.compile("Next")).click()
+    expect(section.get_by_text(re.compile(r"Page 2 of \d+"))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"engagements_page=2"))
+    assert section.locator("tbody tr").first.inner_text() != first
+    fits(consultant)
+    consultant.axe()
+    consultant.screenshot("phone-my-engagements-page-2")
+
+    leader = on_a_phone(people("leader").sign_in())
+    leader.goto("/kpis/median_days_to_resolve/evidence/")
+    nav = leader.page.get_by_role("navigation", name="Evidence pages")
+    expect(nav).to_contain_text("Rows 1\N{EN DASH}50")
+    nav.get_by_role("link", name="Next 50").click()
+    expect(leader.page.get_by_role("navigation", name="Evidence pages")).to_contain_text("Rows 51")
+    fits(leader)
+    leader.axe()
+    leader.screenshot("phone-evidence-page-2")
