@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from django.conf import settings
 
-    from devtools.run_local import PYTHON, WEB_THREADS, WEB_WORKERS, web_command
+    from devtools.run_local import WEB_THREADS, WEB_WORKERS, celery_command, web_command
 
     env = {
         **os.environ,
@@ -245,21 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     processes = [
         start(web_command(str(args.port), bind="127.0.0.1", reload=False), env),
-        start(
-            [
-                PYTHON,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "WARNING",
-            ],
-            env,
-        ),
+        start(celery_command("worker", "--concurrency", "1", "--loglevel", "WARNING"), env),
     ]
     base = f"http://127.0.0.1:{args.port}"
     tally = Tally()

@@ -200,13 +200,10 @@ class Worker:
 
     def __init__(self) -> None:
         env = os.environ | {"CELERY_TASK_ALWAYS_EAGER": "false"}
+        from devtools.run_local import celery_command
+
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
+            celery_command(
                 "worker",
                 "--concurrency",
                 "2",
@@ -214,7 +211,7 @@ class Worker:
                 "WARNING",
                 "--without-gossip",
                 "--without-mingle",
-            ],
+            ),
             env=env,
             start_new_session=True,
         )

@@ -27,6 +27,11 @@ WEB_WORKERS = 2
 WEB_THREADS = 4
 
 
+def celery_command(*args: str) -> list[str]:
+    """``celery -A config <args>`` with this interpreter (the worker, beat)."""
+    return [PYTHON, "-m", "celery", "-A", "config", *args]
+
+
 def web_command(port: str, *, bind: str = "0.0.0.0", reload: bool = True) -> list[str]:  # noqa: S104
     """The web server of ``make run``: gunicorn with threads, reloading on code changes."""
     return [
@@ -168,17 +173,16 @@ def main() -> int:
     try:
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], check=True)
         subprocess.run([*manage, "seed_demo"], check=True)
-        celery = [PYTHON, "-m", "celery", "-A", "config"]
         # Each child gets its own process group so that Ctrl-C reaches it once, from us,
         # and dies with us even if we are killed outright.
         spawn = {"start_new_session": True, "preexec_fn": _child_setup}
         children.append(subprocess.Popen(web_command(port), **spawn))
         children.append(
             subprocess.Popen(
-                [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"], **spawn
+                celery_command("worker", "--loglevel", "INFO", "--concurrency", "2"), **spawn
             )
         )
-        children.append(subprocess.Popen([*celery, "beat", "--loglevel", "INFO"], **spawn))
+        children.append(subprocess.Popen(celery_command("beat", "--loglevel", "INFO"), **spawn))
         time.sleep(2)
         print(_banner(port), flush=True)
         parent = os.getppid()
