@@ -24,6 +24,7 @@ _OTHER_JOBS: dict[str, dict] = {
         "task": "psops.accounts.tasks.clear_expired_sign_in_records",
         "schedule": timedelta(hours=24),
     },
+    "audit-retention": {"task": "psops.audit.expire_entries", "schedule": timedelta(hours=24)},
     "forget-form-tokens": {
         "task": "psops.submissions.purge",
         "schedule": timedelta(hours=24),

@@ -29,6 +29,7 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("API tokens", "handoffs:api_token_list", (Role.ADMIN,)),
     ("KPI targets", "kpis:kpi_targets", (Role.ADMIN,)),
     ("Email delivery", "outbox:outbox_list", (Role.ADMIN,)),
+    ("Audit trail", "audit:audit_list", (Role.LEADER, Role.ADMIN)),
     ("Settings", "accounts:organization_settings", (Role.ADMIN,)),
 ]
 

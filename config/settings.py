@@ -93,6 +93,7 @@ TENANT_APPS = [
     "psops.accounts",
     "psops.outbox",
     "psops.submissions",
+    "psops.audit",
     "engagements",
     "handoffs",
     "health",
@@ -134,6 +135,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "psops.accounts.middleware.UserTimezoneMiddleware",
+    # Every write of the request tells the audit triggers who made it, from where.
+    "psops.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After messages, so that a timed-out session can say why it ended.
     "psops.accounts.sessions.SessionIdleTimeoutMiddleware",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("health.home.urls")),
     path("", include("psops.accounts.urls")),
     path("", include("psops.outbox.urls")),
+    path("", include("psops.audit.urls")),
     path("", include("engagements.urls")),
     path("", include("handoffs.urls")),
     path("", include("health.kpis.urls")),

@@ -22,6 +22,7 @@ from handoffs import services
 from handoffs.api import errors
 from handoffs.api.endpoints import router
 from handoffs.models import ApiToken
+from psops.audit.context import audit_actor_set
 
 __all__ = ["api"]
 
@@ -30,7 +31,17 @@ class ApiTokenAuth(HttpBearer):
     """``Authorization: Bearer <token>``, checked against this tenant's active tokens."""
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return services.api_token_authenticate(raw=token.strip())
+        found = services.api_token_authenticate(raw=token.strip())
+        if found is not None:
+            # The request's writes are the token's, acting as its sales user.
+            audit_actor_set(
+                request,
+                kind="token",
+                label=f"API token “{found.name}” ({found.acts_as.email})",
+                user_id=found.acts_as_id,
+                token_id=found.pk,
+            )
+        return found
 
 
 api = NinjaAPI(

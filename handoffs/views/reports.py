@@ -16,6 +16,7 @@ from handoffs import reports, selectors
 from psops.accounts.models import Role
 from psops.accounts.permissions import role_required
 from psops.ui.htmx import HtmxHttpRequest, render_page
+from psops.ui.spreadsheets import csv_safe
 
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2999, 12, 31)
@@ -145,17 +146,6 @@ CSV_HEADER = [
     "Accepted in first round",
     "First-pass acceptance %",
 ]
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: object) -> object:
-    """A text cell that a spreadsheet would take for a formula, prefixed with a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _blank_if_none(value: object) -> object:
     return "" if value is None else value
 

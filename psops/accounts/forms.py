@@ -128,6 +128,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "followup_escalation_days",
             "stale_engagement_days",
             "second_factor_required",
+            "audit_retention_days",
         ]
         help_texts = {
             "pulse_minimum_group": "Anonymous pulse results and check-in aggregates are shown "

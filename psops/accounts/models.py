@@ -267,6 +267,14 @@ class OrganizationSettings(models.Model):
         help_text="Admins and PS leaders without an authenticator app are asked to set one up "
         "before they can use anything else. Everyone else may set one up if they wish.",
     )
+    # Read by psops.audit.retention (the daily cleanup).
+    audit_retention_days = models.PositiveSmallIntegerField(
+        "keep the audit trail for (days)",
+        default=730,
+        validators=[MinValueValidator(90), MaxValueValidator(3650)],
+        help_text="Audit entries older than this are deleted every night (90 days at the "
+        "least, 10 years at the most).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

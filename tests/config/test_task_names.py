@@ -18,6 +18,7 @@ STABLE_TASK_NAMES = {
     "health.tasks_digest.weekly_digest",
     "health.tasks_risks.run_risk_scans",
     "health.kpis.compact_data_changes",
+    "psops.audit.expire_entries",
 }
 
 

@@ -45,7 +45,8 @@ from handoffs.models import (
     HandoffVerdict,
     Verdict,
 )
-from handoffs.views.reports import csv_safe, period_from_query, surprises_chart
+from handoffs.views.reports import period_from_query, surprises_chart
+from psops.ui.spreadsheets import csv_safe
 from psops.accounts.models import Role
 from tests.factories import UserFactory
 from tests.handoffs.factories import HandoffItemFactory, HandoffPacketFactory
