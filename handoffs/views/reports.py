@@ -146,6 +146,8 @@ CSV_HEADER = [
     "Accepted in first round",
     "First-pass acceptance %",
 ]
+
+
 def _blank_if_none(value: object) -> object:
     return "" if value is None else value
 

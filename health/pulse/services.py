@@ -17,6 +17,7 @@ from health.models import HeldPulseAnswer, PulseParticipation, PulseResponse
 from health.pulse.holding import PulseAnswer, seal, unseal_all
 from health.weeks import IsoWeek, closing_today
 from psops.accounts.models import User
+from psops.audit.context import audit_context
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,24 @@ def pulse_submit(
     if it now holds enough answers. Raises ``ValidationError`` for bad input,
     ``PulseNotCountedYet`` for a newcomer and ``PulseAlreadyAnswered`` for a second
     answer in the week; in each case nothing is recorded.
+
+    The audit trail records none of the pulse's tables; what else answering writes
+    (the team memberships it brings up to date) is recorded as the pulse's upkeep,
+    without the person, their address or the request: an entry must not say who
+    answered, nor when.
     """
+    with audit_context(PULSE_UPKEEP):
+        _pulse_submit(
+            user=user, week=week, energy=energy, workload=workload, safety=safety, comment=comment
+        )
+
+
+PULSE_UPKEEP = {"kind": "job", "label": "pulse upkeep", "origin": "pulse"}
+
+
+def _pulse_submit(
+    *, user: User, week: IsoWeek, energy: int, workload: int, safety: int, comment: str
+) -> None:
     answer = _answer_validated(
         team="", energy=energy, workload=workload, safety=safety, comment=comment
     )

@@ -24,7 +24,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from psops.accounts.emails import email_normalize
-from psops.accounts.models import EmailChange, Invitation, Role, User
+from psops.accounts.models import EmailChange, Invitation, Notification, Role, User
 from psops.mail import EmailToSend, email_send_after_commit, emails_send_after_commit
 from psops.outbox.models import OutboundEmail
 from psops.tenancy.services import organization_base_url
@@ -266,6 +266,16 @@ def account_change_notify(
         "security_url": _security_url(),
     }
     recipients = [user.email, *[a for a in also_to or [] if a != user.email]]
+    if changed_by is not None:
+        # Someone else changed it: the person also finds it among their notifications
+        # (the email above is its mirror, so none is sent for it).
+        Notification.objects.create(
+            recipient=user,
+            title=f"{changed_by} changed your account",
+            body=" ".join(changes),
+            url=reverse("accounts:security"),
+            source_key=f"account-change:{secrets.token_hex(8)}",
+        )
     emails_send_after_commit(
         [
             EmailToSend(

@@ -29,10 +29,32 @@ _current: ContextVar[Callable[[], Context] | None] = ContextVar("audit_context",
 # Statements that cannot write a row, or that cannot be prefixed (they run outside a
 # transaction block); the same list django-pghistory keeps for its context.
 _NOT_WRITES = (
-    "select", "vacuum", "analyze", "checkpoint", "discard", "load", "cluster", "reindex",
-    "create", "alter", "drop", "set ", "show", "begin", "start", "commit", "rollback",
-    "savepoint", "release", "lock", "listen", "notify", "explain", "copy", "prepare",
-)  # fmt: skip
+    "select",
+    "vacuum",
+    "analyze",
+    "checkpoint",
+    "discard",
+    "load",
+    "cluster",
+    "reindex",
+    "create",
+    "alter",
+    "drop",
+    "set ",
+    "show",
+    "begin",
+    "start",
+    "commit",
+    "rollback",
+    "savepoint",
+    "release",
+    "lock",
+    "listen",
+    "notify",
+    "explain",
+    "copy",
+    "prepare",
+)
 _PREFIX = "SELECT set_config('psops.audit_context', %s, true); "
 
 
@@ -57,8 +79,11 @@ def _process_context() -> Context:
     """Writes outside any request or task: a management command, a shell."""
     program = Path(sys.argv[0]).name if sys.argv else "python"
     if program == "manage.py" and len(sys.argv) > 1:
-        return {"kind": "job", "label": f"command {sys.argv[1]}", "origin": " ".join(
-            ["manage.py", *sys.argv[1:2]])}  # fmt: skip
+        return {
+            "kind": "job",
+            "label": f"command {sys.argv[1]}",
+            "origin": " ".join(["manage.py", *sys.argv[1:2]]),
+        }
     return {"kind": "job", "label": f"process {program}", "origin": program}
 
 
@@ -112,6 +137,18 @@ def _inject(execute, sql, params, many, context):  # type: ignore[no-untyped-def
     return result
 
 
+def is_prefixed_write(sql: str) -> bool:
+    """A write statement as sent, with its context before it (query logs, benchmarks)."""
+    return sql.startswith(_PREFIX[:40])
+
+
+def without_context(sql: str) -> str:
+    """The statement itself, without the context a write carries before it."""
+    if not is_prefixed_write(sql):
+        return sql
+    return sql.split("; ", 1)[1]
+
+
 def _on_connection_created(sender, connection, **kwargs):  # type: ignore[no-untyped-def]
     if _inject not in connection.execute_wrappers:
         connection.execute_wrappers.append(_inject)
@@ -152,8 +189,11 @@ def audit_actor_set(
     """Attribute this request's writes to someone other than its signed-in user (an API
     token, which acts as its sales user)."""
     request.audit_actor = {  # type: ignore[attr-defined]
-        "kind": kind, "label": label, "user": user_id, "token": token_id,
-    }  # fmt: skip
+        "kind": kind,
+        "label": label,
+        "user": user_id,
+        "token": token_id,
+    }
 
 
 def request_context(request: HttpRequest) -> Context:

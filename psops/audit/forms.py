@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from psops.accounts.models import User
@@ -26,15 +28,17 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, user: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = User.objects.order_by("full_name", "email")
+        person = cast(forms.ModelChoiceField, self.fields["person"])
+        person.queryset = User.objects.order_by("full_name", "email")
         types = sorted(
             ((table, object_type_label(table)) for table in audit_readable_tables(user)),
             key=lambda choice: choice[1],
         )
-        self.fields["type"].choices = [("", "Any type"), *types]
+        kind = cast(forms.ChoiceField, self.fields["type"])
+        kind.choices = [("", "Any type"), *types]
 
     def clean(self) -> dict:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("object") and not data.get("type"):
             self.add_error("type", "Choose the object type the id belongs to.")
         since, until = data.get("since"), data.get("until")

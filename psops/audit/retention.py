@@ -25,9 +25,9 @@ def audit_entries_expire() -> int:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT set_config('psops.audit_cleanup', 'on', true)")
             ids = list(
-                AuditEntry.objects.filter(at__lt=cutoff).order_by("id").values_list(
-                    "id", flat=True
-                )[:BATCH]
+                AuditEntry.objects.filter(at__lt=cutoff)
+                .order_by("id")
+                .values_list("id", flat=True)[:BATCH]
             )
             if not ids:
                 return deleted

@@ -111,7 +111,7 @@ def _columns(table: str) -> dict[str, models.Field]:
     model = audited_models().get(table)
     if model is None:
         return {}
-    return {f.column: f for f in model._meta.concrete_fields}
+    return {str(f.column): f for f in model._meta.concrete_fields}
 
 
 def object_type_label(table: str) -> str:
@@ -121,9 +121,7 @@ def object_type_label(table: str) -> str:
 
 def _user_columns(table: str) -> set[str]:
     return {
-        column
-        for column, f in _columns(table).items()
-        if f.is_relation and f.related_model is User
+        column for column, f in _columns(table).items() if f.is_relation and f.related_model is User
     }
 
 

@@ -32,6 +32,7 @@ of a risk private to one person are hidden the same way.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.apps import apps
 from django.conf import settings
@@ -87,8 +88,13 @@ RULES: dict[str, Rules] = {
     "otp_totp_totpdevice": Rules(
         hidden=frozenset({"key"}),
         ignored=frozenset(
-            {"last_used_at", "last_t", "drift", "throttling_failure_timestamp",
-             "throttling_failure_count"}  # fmt: skip
+            {
+                "last_used_at",
+                "last_t",
+                "drift",
+                "throttling_failure_timestamp",
+                "throttling_failure_count",
+            }
         ),
     ),
     "otp_static_staticdevice": Rules(
@@ -127,6 +133,7 @@ PEOPLE_TABLES = frozenset(
 )
 
 
+@cache
 def tenant_models() -> dict[str, type[models.Model]]:
     """Every model of the tenant apps by table (many-to-many tables included)."""
     found: dict[str, type[models.Model]] = {}
@@ -140,6 +147,7 @@ def tenant_models() -> dict[str, type[models.Model]]:
     return found
 
 
+@cache
 def audited_models() -> dict[str, type[models.Model]]:
     return {t: m for t, m in tenant_models().items() if t not in UNAUDITED}
 
@@ -164,22 +172,21 @@ HISTORY_OWNERS = ("engagements_engagement", "handoffs_handoffpacket", "engagemen
 
 def table_audit(table: str, model: type[models.Model]) -> TableAudit:
     rules = RULES.get(table, Rules())
-    columns = [f.column for f in model._meta.concrete_fields]
+    columns = [str(f.column) for f in model._meta.concrete_fields]
     generated = {
-        f.column for f in model._meta.concrete_fields if isinstance(f, models.GeneratedField)
+        str(f.column) for f in model._meta.concrete_fields if isinstance(f, models.GeneratedField)
     }
     hidden = (rules.hidden | HIDDEN_EVERYWHERE) & set(columns)
     ignored = (rules.ignored | IGNORED_EVERYWHERE | generated) & set(columns)
-    labels = tuple(
-        c for c in (rules.labels or LABEL_COLUMNS) if c in columns and c not in hidden
-    )
+    labels = tuple(c for c in (rules.labels or LABEL_COLUMNS) if c in columns and c not in hidden)
     parent_column = parent_table = ""
     for owner in HISTORY_OWNERS:
         if owner == table:
             break
         for f in model._meta.concrete_fields:
-            if f.is_relation and f.related_model._meta.db_table == owner:
-                parent_column, parent_table = f.column, owner
+            related = f.related_model if f.is_relation else None
+            if isinstance(related, type) and related._meta.db_table == owner:
+                parent_column, parent_table = str(f.column), owner
                 break
         if parent_column:
             break
@@ -194,6 +201,7 @@ def table_audit(table: str, model: type[models.Model]) -> TableAudit:
     )
 
 
+# Only names from this module and the model registry go into the SQL text.
 FUNCTION_SQL = rf"""
 CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $function$
 DECLARE
@@ -209,7 +217,8 @@ BEGIN
     ELSIF TG_OP = 'UPDATE' THEN
         rows_sql := 'SELECT o.j AS old, n.j AS new'
             ' FROM (SELECT to_jsonb(r) - $1 AS j FROM old_rows r) o'
-            ' JOIN (SELECT to_jsonb(r) - $1 AS j FROM new_rows r) n ON n.j -> ''id'' = o.j -> ''id''';
+            ' JOIN (SELECT to_jsonb(r) - $1 AS j FROM new_rows r) n'
+            ' ON n.j -> ''id'' = o.j -> ''id''';
     ELSE
         rows_sql := 'SELECT NULL::jsonb AS old, NULL::jsonb AS new';
     END IF;
@@ -262,17 +271,22 @@ BEGIN
     RETURN NULL;
 END
 $function$
-"""
+"""  # noqa: S608
 
-# Entries are never changed; the retention cleanup alone may delete, by saying so in
-# its own transaction (psops.audit.retention).
+# Entries are written by the recording function alone and never changed; the retention
+# cleanup alone may delete, by saying so in its own transaction (psops.audit.retention).
 GUARD_SQL = f"""
 CREATE OR REPLACE FUNCTION {GUARD}() RETURNS trigger LANGUAGE plpgsql AS $function$
 BEGIN
+    -- Rows come from the recording function only (a trigger below this one), so
+    -- the application cannot write an entry of its own either.
+    IF TG_OP = 'INSERT' AND pg_trigger_depth() > 1 THEN
+        RETURN NEW;
+    END IF;
     IF TG_OP = 'DELETE' AND current_setting('psops.audit_cleanup', true) = 'on' THEN
         RETURN OLD;
     END IF;
-    RAISE EXCEPTION 'audit entries cannot be changed or deleted'
+    RAISE EXCEPTION 'audit entries are written by the database and cannot be changed or deleted'
         USING ERRCODE = 'insufficient_privilege';
 END
 $function$
@@ -328,7 +342,7 @@ def audit_triggers_install(using: str = DEFAULT_DB_ALIAS) -> int:
         cursor.execute(FUNCTION_SQL)
         cursor.execute(GUARD_SQL)
         cursor.execute(
-            f"CREATE OR REPLACE TRIGGER {GUARD} BEFORE UPDATE OR DELETE ON {TABLE}"
+            f"CREATE OR REPLACE TRIGGER {GUARD} BEFORE INSERT OR UPDATE OR DELETE ON {TABLE}"
             f" FOR EACH ROW EXECUTE FUNCTION {GUARD}()"
         )
         cursor.execute(

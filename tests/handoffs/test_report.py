@@ -46,8 +46,8 @@ from handoffs.models import (
     Verdict,
 )
 from handoffs.views.reports import period_from_query, surprises_chart
-from psops.ui.spreadsheets import csv_safe
 from psops.accounts.models import Role
+from psops.ui.spreadsheets import csv_safe
 from tests.factories import UserFactory
 from tests.handoffs.factories import HandoffItemFactory, HandoffPacketFactory
 

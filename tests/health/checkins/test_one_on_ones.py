@@ -680,7 +680,7 @@ def test_no_page_without_an_id_contains_note_text(client_for, org, who):
         if "logout" in route:
             continue
         response = browser.get(route)
-        body = response.content.decode(errors="replace")
+        body = response.getvalue().decode(errors="replace")
         for text in ALL_NOTES:
             assert text not in body, f"{route} shows a 1:1 note to {who}"
         checked += 1

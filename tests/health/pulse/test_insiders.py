@@ -51,6 +51,7 @@ def test_an_admin_with_two_accounts_of_their_own_cannot_read_a_colleagues_answer
             "scaling_horizon_days": "180",
             "followup_escalation_days": "5",
             "stale_engagement_days": "21",
+            "audit_retention_days": "730",
         },
     )
     assert settings_page.status_code == 302

@@ -11,6 +11,7 @@ DEFAULTS = {
     "scaling_horizon_days": "180",
     "followup_escalation_days": "5",
     "stale_engagement_days": "21",
+    "audit_retention_days": "730",
 }
 
 

@@ -263,6 +263,7 @@ class TestRequiredForAdminsAndLeaders:
             "scaling_horizon_days": current.scaling_horizon_days,
             "followup_escalation_days": current.followup_escalation_days,
             "stale_engagement_days": current.stale_engagement_days,
+            "audit_retention_days": current.audit_retention_days,
             "second_factor_required": "on",
         }
 
