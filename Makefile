@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status test-pgbouncer bench bench-quick bench-pages bench-provisioning bench-load clean
+.PHONY: install run test test-unit test-browser lint lint-ruff lint-types lint-imports lint-templates check-deploy format stop status test-pgbouncer bench bench-quick bench-pages bench-provisioning bench-audit bench-load clean
 
 $(INSTALLED): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "PS Ops needs Python 3.11 (set PYTHON=/path/to/python3.11)")'
@@ -70,7 +70,7 @@ lint-imports: install
 	$(BIN)/lint-imports
 
 lint-templates: install
-	$(BIN)/djlint --lint templates engagements/templates handoffs/templates health/templates
+	$(BIN)/djlint --lint templates engagements/templates handoffs/templates health/templates psops/outbox/templates psops/audit/templates
 
 # Django's deployment checks with production settings (https, no DEBUG, a real
 # secret); any warning fails. Nothing is connected to.
@@ -91,7 +91,7 @@ status: install
 	$(BIN)/python -m devtools.local_services status
 
 # Pages at 100, 1,000 and 10,000 engagements, the risk scans over 200 tenants,
-# provisioning; JSON in artifacts/bench/ (bench/run.py). bench-quick: about 2 minutes.
+# provisioning, the audit trail; JSON in artifacts/bench/ (bench/run.py). bench-quick: about 2 minutes.
 bench: install
 	$(BIN)/python -m bench.run
 
@@ -104,6 +104,10 @@ bench-pages: install
 
 bench-provisioning: install
 	$(BIN)/python -m bench.provisioning
+
+# What the audit trail costs writes, and its page at a million entries.
+bench-audit: install
+	$(BIN)/python -m bench.audit
 
 # 50 signed-in people for 60 s against the make-run web server, loopback only.
 bench-load: install

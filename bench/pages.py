@@ -358,7 +358,13 @@ def raw_sql_ms(schema_name: str, queries: list[tuple[str, Any, bool]], runs: int
     ORM, no templates, no middleware): the floor the page's server time is held to."""
     from django.db import connection
 
-    selects = [(sql, params) for sql, params, many in queries if sql.lstrip().startswith("SELECT")]
+    from psops.audit.context import is_prefixed_write
+
+    selects = [
+        (sql, params)
+        for sql, params, many in queries
+        if sql.lstrip().startswith("SELECT") and not is_prefixed_write(sql)
+    ]
     times = []
     with connection.cursor() as cursor:
         cursor.execute(f'SET search_path = "{schema_name}", public')

@@ -1,5 +1,6 @@
 """The whole benchmark: pages at three sizes, the risk scans over many tenants, and
-provisioning; a JSON result file and the tables the README shows.
+provisioning, and the audit trail's write cost and page; a JSON result file and the
+tables the README shows.
 
 ``make bench`` (about 20 minutes once the data sets exist; building them the first
 time takes longer) and ``make bench-quick`` (about 2 minutes: pages at 100 and 1,000
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the 2-minute version")
     parser.add_argument("--sizes", help="engagement counts, e.g. 100,1000,10000")
     parser.add_argument(
-        "--skip", default="", help="parts to leave out: pages,scans,throughput,provisioning"
+        "--skip", default="", help="parts to leave out: pages,scans,throughput,provisioning,audit"
     )
     args = parser.parse_args(argv)
     sizes = [
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     tenants, followups = (3, 2000) if args.quick else (200, 10_000)
     skip = set(filter(None, args.skip.split(",")))
 
-    from bench import pages, provisioning, scans, throughput
+    from bench import audit, pages, provisioning, scans, throughput
 
     scans.environment()
     import django
@@ -90,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         provisioned = provisioning.measure(runs=1 if args.quick else 5, warmup=1)
         result["provisioning"] = provisioned
         tables.append(provisioning.report(provisioned))
+    if "audit" not in skip:
+        print("Audit trail", flush=True)
+        entries = 100_000 if args.quick else 1_000_000
+        result["audit"] = audit.run(entries=entries, runs=3 if args.quick else 5, warmup=1)
+        tables.append(result["audit"]["table"])
     result["seconds"] = round(time.perf_counter() - started, 1)
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
