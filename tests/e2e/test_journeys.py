@@ -504,3 +504,69 @@ def test_6_another_tenant_sees_nothing_of_acme(people, story, stack):
     arrived(acme.page, DEAL)
     globex.goto("/engagements/")
     globex.screenshot("journey-6-globex-engagements")
+
+
+def test_7_an_admin_changes_a_role_and_finds_it_on_the_audit_trail(people, stack):
+    """Olga is moved from PS leader to consultant; the audit trail shows who did it, when,
+    and the role before and after; Olga is told; a leader reads business changes there
+    but not this one; globex's admin sees none of acme's. Olga is a leader again after."""
+    admin = people("admin").sign_in()
+    admin.goto("/settings/users/")
+    admin.page.get_by_role("link", name="Olga Ortiz").click()
+    arrived(admin.page, "Olga Ortiz")
+    admin.page.get_by_label("Role").select_option(label="Consultant")
+    admin.page.get_by_role("button", name="Save").click()
+    expect(admin.page.locator("body")).to_contain_text("Consultant")
+
+    # The edit page links to Olga's history on the audit trail.
+    admin.page.get_by_role("link", name="Olga Ortiz").click()
+    arrived(admin.page, "Olga Ortiz")
+    open_and_check(admin, admin.page.get_by_role("link", name="History"), "Audit trail")
+    newest = admin.page.locator(".audit-entry").first
+    expect(newest).to_contain_text("Ada Admin changed user")
+    expect(newest).to_contain_text("Olga Ortiz")
+    expect(newest.locator(".audit-changes")).to_contain_text("Role")
+    expect(newest.locator(".audit-before")).to_contain_text("PS leader")
+    expect(newest.locator(".audit-after")).to_contain_text("Consultant")
+    expect(newest.locator(".audit-meta")).to_contain_text("POST /settings/users/")
+    admin.screenshot("journey-7-audit-olga-history")
+
+    # The whole trail, filtered by person through the form (htmx swaps the results).
+    admin.goto("/settings/audit/")
+    admin.page.get_by_label("Person").select_option(label="Ada Admin")
+    admin.page.get_by_role("button", name="Show").click()
+    expect(admin.page).to_have_url(re.compile(r"person=\d+"))
+    expect(admin.page.locator(".audit-entry").first).to_contain_text("Ada Admin changed user")
+    admin.axe()
+    admin.page.set_viewport_size({"width": 390, "height": 844})
+    assert admin.page.evaluate("document.documentElement.scrollWidth") <= 390
+    admin.screenshot("journey-7-audit-phone")
+    admin.page.set_viewport_size({"width": 1280, "height": 900})
+
+    # Olga finds out from her notifications, not only by email.
+    olga = people("olga").sign_in()
+    olga.goto("/notifications/")
+    expect(olga.page.locator("body")).to_contain_text("Ada Admin changed your account")
+    expect(olga.page.locator("body")).to_contain_text("Consultant")
+
+    # A leader reads the engagements' changes but not people administration.
+    leader = people("leader").sign_in()
+    leader.goto("/settings/audit/")
+    arrived(leader.page, "Audit trail")
+    expect(leader.page.locator(".audit-entry").first).to_be_visible()
+    expect(leader.page.locator("#audit-results")).not_to_contain_text("Olga Ortiz")
+    leader.goto("/settings/audit/?type=accounts_user", status=400)
+    leader.axe()
+
+    # Another organization's admin sees nothing of acme's trail.
+    globex = people("admin", slug="globex").sign_in()
+    globex.goto("/settings/audit/")
+    expect(globex.page.locator("#audit-results")).not_to_contain_text("Olga Ortiz")
+    expect(globex.page.locator("#audit-results")).not_to_contain_text(DEAL)
+
+    # Olga is a leader again for the journeys after this one.
+    admin.goto("/settings/users/")
+    admin.page.get_by_role("link", name="Olga Ortiz").click()
+    admin.page.get_by_label("Role").select_option(label="PS leader")
+    admin.page.get_by_role("button", name="Save").click()
+    expect(admin.page.locator("body")).to_contain_text("PS leader")

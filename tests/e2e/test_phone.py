@@ -36,6 +36,7 @@ PAGES = {
         "/one-on-ones/",
         "/notifications/",
         "/account/security/",
+        "/settings/audit/",
     ],
     "consultant": ["/", "/engagements/", "/followups/mine/", "/checkins/", "/pulse/"],
     "sales": ["/", "/handoffs/", "/handoffs/new/", "/engagements/"],
@@ -46,6 +47,8 @@ PAGES = {
         "/settings/kpis/",
         "/settings/email/",
         "/settings/api-tokens/",
+        "/settings/audit/",
+        "/settings/audit/?type=accounts_user",
     ],
 }
 
