@@ -80,6 +80,23 @@ class TestCoverage:
             )
             assert cursor.fetchone()[0] == 0
 
+    def test_a_write_named_by_schema_from_another_tenant_lands_in_the_tables_own(
+        self, tenant, other_tenant
+    ):
+        connection.set_tenant(other_tenant)
+        engagement = EngagementFactory(name="Globex original")
+        connection.set_tenant(tenant)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{other_tenant.schema_name}".engagements_engagement'
+                " SET name = 'Globex renamed' WHERE id = %s",
+                [engagement.pk],
+            )
+        assert not AuditEntry.objects.filter(object_label="Globex renamed").exists()
+        connection.set_tenant(other_tenant)
+        [renamed] = AuditEntry.objects.filter(object_label="Globex renamed")
+        assert renamed.changes["name"] == ["Globex original", "Globex renamed"]
+
 
 class TestEveryWritePath:
     def test_create_change_and_delete_with_before_and_after(self, tenant):
