@@ -22,6 +22,8 @@ NAVIGATION: list[tuple[str, str, tuple[str, ...]]] = [
     ("Enablement", "handoffs:report", (Role.LEADER, Role.ADMIN)),
     ("Risks", "risks:risk_list", SERVICES_ROLES),
     ("My follow-ups", "engagements:followups_mine", SERVICES_ROLES),
+    ("Timesheet", "capacity:timesheet", SERVICES_ROLES),
+    ("Capacity", "capacity:capacity_grid", (Role.LEADER, Role.ADMIN)),
     ("Check-in", "checkins:checkin", ALL_ROLES),
     ("1:1s", "checkins:one_on_one_list", ALL_ROLES),
     ("Pulse", "pulse:pulse", ALL_ROLES),

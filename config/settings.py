@@ -96,6 +96,7 @@ TENANT_APPS = [
     "psops.audit",
     "engagements",
     "handoffs",
+    "capacity",
     "health",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("psops.audit.urls")),
     path("", include("engagements.urls")),
     path("", include("handoffs.urls")),
+    path("", include("capacity.urls")),
     path("", include("health.kpis.urls")),
     path("", include("health.checkins.urls")),
     path("", include("health.pulse.urls")),

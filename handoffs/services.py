@@ -16,6 +16,7 @@ from engagements import services as engagement_services
 from engagements.models import Engagement, FollowUp
 from engagements.models import Stakeholder as ClientStakeholder
 from engagements.selectors import client_find_by_name
+from handoffs.decisions import packet_decided
 from handoffs.models import (
     CHECKLIST,
     ITEM_FIELDS,
@@ -470,6 +471,7 @@ def packet_review(
         packet.rejection_reason = review.comments.strip()
         _record(packet, HandoffEvent.Kind.REJECTED, by, review.comments.strip())
     packet.save()
+    packet_decided(packet=packet, decision=review.decision, by=by)
     email_send_after_commit(
         to=[packet.filed_by.email],
         subject_template="handoffs/email/decided_subject.txt",

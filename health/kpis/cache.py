@@ -38,12 +38,13 @@ from health.kpis.base import Kpi, KpiScope
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TRACKED_APPS = ("accounts", "engagements", "handoffs", "health")
+TRACKED_APPS = ("accounts", "engagements", "handoffs", "capacity", "health")
 UNTRACKED = {
     "health_kpidatachange": "the tally itself",
     "accounts_notification": "written on every notice and read mark; no KPI reads it",
     "accounts_emailchange": "pending email confirmations; no KPI reads them",
     "handoffs_apitoken": "its last use is written on every API read; no KPI reads it",
+    "capacity_workingpattern": "working hours are shown, never counted; no KPI reads them",
     # Privacy: the pulse and private notes leave no trace, not even that one was written.
     "health_pulseresponse": "anonymous pulse answers: no KPI reads them",
     "health_pulseparticipation": "who answered the pulse: no KPI reads it",

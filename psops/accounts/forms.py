@@ -129,6 +129,7 @@ class OrganizationSettingsForm(forms.ModelForm):
             "stale_engagement_days",
             "second_factor_required",
             "audit_retention_days",
+            "weekly_capacity_hours",
         ]
         help_texts = {
             "pulse_minimum_group": "Anonymous pulse results and check-in aggregates are shown "

@@ -275,6 +275,15 @@ class OrganizationSettings(models.Model):
         help_text="Audit entries older than this are deleted every night (90 days at the "
         "least, 10 years at the most).",
     )
+    # Read by capacity (the grid, utilization): a person's hours unless they have their own.
+    weekly_capacity_hours = models.DecimalField(
+        "weekly capacity (hours)",
+        max_digits=4,
+        decimal_places=1,
+        default=40,
+        validators=[MinValueValidator(1), MaxValueValidator(80)],
+        help_text="Each person's hours a week, unless their own capacity says otherwise.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

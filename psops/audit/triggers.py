@@ -125,6 +125,8 @@ PEOPLE_TABLES = frozenset(
         "otp_static_staticdevice",
         "otp_static_statictoken",
         "handoffs_apitoken",
+        # Its reason is private to the person, their manager and admins.
+        "capacity_timeoff",
         "health_teammembership",
         "health_checkin",
         "health_oneonone",

@@ -52,6 +52,7 @@ def test_an_admin_with_two_accounts_of_their_own_cannot_read_a_colleagues_answer
             "followup_escalation_days": "5",
             "stale_engagement_days": "21",
             "audit_retention_days": "730",
+            "weekly_capacity_hours": "40",
         },
     )
     assert settings_page.status_code == 302

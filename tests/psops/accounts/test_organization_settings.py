@@ -12,6 +12,7 @@ DEFAULTS = {
     "followup_escalation_days": "5",
     "stale_engagement_days": "21",
     "audit_retention_days": "730",
+    "weekly_capacity_hours": "40",
 }
 
 

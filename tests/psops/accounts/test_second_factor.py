@@ -264,6 +264,7 @@ class TestRequiredForAdminsAndLeaders:
             "followup_escalation_days": current.followup_escalation_days,
             "stale_engagement_days": current.stale_engagement_days,
             "audit_retention_days": current.audit_retention_days,
+            "weekly_capacity_hours": current.weekly_capacity_hours,
             "second_factor_required": "on",
         }
 
