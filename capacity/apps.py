@@ -6,3 +6,10 @@ class CapacityConfig(AppConfig):
     label = "capacity"
     verbose_name = "Capacity and effort"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from capacity.effort import hooks as effort_hooks
+        from capacity.planning import hooks as planning_hooks
+
+        planning_hooks.register()
+        effort_hooks.register()

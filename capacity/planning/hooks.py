@@ -1,0 +1,5 @@
+"""What planning plugs into the pages and decisions of the layers below (apps.ready)."""
+
+
+def register() -> None:
+    pass
