@@ -25,6 +25,7 @@ from psops.accounts.models import OrganizationSettings
 
 Weekly = dict[int, dict[date, Decimal]]  # person id -> Monday -> hours
 TWO_PLACES = Decimal("0.01")
+HOURS_PER_DAY = Decimal("8")  # a day of effort, where advice is offered in days
 
 
 def monday_of(day: date) -> date:
@@ -41,29 +42,26 @@ def default_weekly_hours() -> Decimal:
     return Decimal(OrganizationSettings.current().weekly_capacity_hours)
 
 
-def capacity_hours(*, person_ids: Iterable[int], weeks: list[date]) -> Weekly:
-    """Each person's capacity in each of ``weeks`` (Mondays), net of time off."""
-    ids = list(person_ids)
-    if not ids or not weeks:
-        return {}
-    first, last = weeks[0], weeks[-1] + timedelta(days=6)
+def _daily_capacity(*, person_ids: list[int], first: date, last: date) -> Weekly:
+    """Each person's hours on each working day from ``first`` to ``last``: their weekly
+    hours of that day's week over their working days; nothing on a day away."""
     default = default_weekly_hours()
     changes: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
     for person_id, starts_on, hours in (
-        WeeklyCapacity.objects.filter(person_id__in=ids, starts_on__lte=last)
+        WeeklyCapacity.objects.filter(person_id__in=person_ids, starts_on__lte=last)
         .order_by("person_id", "starts_on")
         .values_list("person_id", "starts_on", "hours_per_week")
     ):
         changes[person_id].append((starts_on, hours))
     workdays = {
         person_id: set(days) or set(WORKDAYS)
-        for person_id, days in WorkingPattern.objects.filter(person_id__in=ids).values_list(
+        for person_id, days in WorkingPattern.objects.filter(person_id__in=person_ids).values_list(
             "person_id", "weekdays"
         )
     }
     away: dict[int, set[date]] = defaultdict(set)
     for person_id, starts_on, ends_on in TimeOff.objects.filter(
-        person_id__in=ids, starts_on__lte=last, ends_on__gte=first
+        person_id__in=person_ids, starts_on__lte=last, ends_on__gte=first
     ).values_list("person_id", "starts_on", "ends_on"):
         day = max(starts_on, first)
         while day <= min(ends_on, last):
@@ -71,20 +69,50 @@ def capacity_hours(*, person_ids: Iterable[int], weeks: list[date]) -> Weekly:
             day += timedelta(days=1)
 
     result: Weekly = {}
-    for person_id in ids:
+    for person_id in person_ids:
         days = workdays.get(person_id, set(WORKDAYS))
-        per_person: dict[date, Decimal] = {}
-        for monday in weeks:
-            weekly = default
-            for starts_on, hours in changes.get(person_id, []):
-                if starts_on <= monday:
-                    weekly = hours
-            working = [monday + timedelta(days=d) for d in sorted(days)]
-            present = [day for day in working if day not in away.get(person_id, set())]
-            share = weekly * len(present) / len(working) if working else Decimal(0)
-            per_person[monday] = share.quantize(TWO_PLACES)
-        result[person_id] = per_person
+        per_day: dict[date, Decimal] = {}
+        day = first
+        while day <= last:
+            if day.weekday() in days:
+                weekly = default
+                for starts_on, hours in changes.get(person_id, []):
+                    if starts_on <= monday_of(day):
+                        weekly = hours
+                away_today = day in away.get(person_id, set())
+                per_day[day] = Decimal(0) if away_today else weekly / len(days)
+            day += timedelta(days=1)
+        result[person_id] = per_day
     return result
+
+
+def capacity_hours(*, person_ids: Iterable[int], weeks: list[date]) -> Weekly:
+    """Each person's capacity in each of ``weeks`` (Mondays), net of time off."""
+    ids = list(person_ids)
+    if not ids or not weeks:
+        return {}
+    daily = _daily_capacity(person_ids=ids, first=weeks[0], last=weeks[-1] + timedelta(days=6))
+    result: Weekly = {}
+    for person_id in ids:
+        totals = dict.fromkeys(weeks, Decimal(0))
+        for day, hours in daily[person_id].items():
+            monday = monday_of(day)
+            if monday in totals:
+                totals[monday] += hours
+        result[person_id] = {monday: hours.quantize(TWO_PLACES) for monday, hours in totals.items()}
+    return result
+
+
+def capacity_hours_between(*, person_ids: Iterable[int], start: date, end: date) -> dict:
+    """Each person's capacity from ``start`` to ``end``, both included, net of time off."""
+    ids = list(person_ids)
+    if not ids or end < start:
+        return {}
+    daily = _daily_capacity(person_ids=ids, first=start, last=end)
+    return {
+        person_id: sum(daily[person_id].values(), Decimal(0)).quantize(TWO_PLACES)
+        for person_id in ids
+    }
 
 
 def _weekdays_between(start: date, end: date) -> int:

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from capacity.hours import allocated_hours, capacity_hours, mondays
+from capacity.hours import allocated_hours, capacity_hours, capacity_hours_between, mondays
 from capacity.models import Allocation, WorkingPattern
 from psops.accounts.models import OrganizationSettings
 from tests.capacity.factories import AllocationFactory, TimeOffFactory, WeeklyCapacityFactory
@@ -66,3 +66,16 @@ def test_a_fixed_number_of_queries_for_any_number_of_people(tenant, django_asser
         capacity_hours(person_ids=ids, weeks=mondays(date(2027, 1, 4), 12))
     with django_assert_max_num_queries(1):
         allocated_hours(person_ids=ids, weeks=mondays(date(2027, 1, 4), 12))
+
+
+def test_capacity_between_two_days_counts_each_working_day_once(tenant):
+    person = UserFactory()
+    TimeOffFactory(person=person, starts_on=date(2027, 1, 4), ends_on=date(2027, 1, 4))
+    # Tuesday 5 to Monday 11 January: 4 working days of 8 h (Monday 4 away is outside).
+    assert capacity_hours_between(
+        person_ids=[person.pk], start=date(2027, 1, 5), end=date(2027, 1, 11)
+    ) == {person.pk: Decimal("40.00")}
+    # Monday 4 to Friday 8: one day away.
+    assert capacity_hours_between(
+        person_ids=[person.pk], start=date(2027, 1, 4), end=date(2027, 1, 8)
+    ) == {person.pk: Decimal("32.00")}
