@@ -303,6 +303,8 @@ class Risk(models.Model):
         STUCK_REVIEW = "stuck_review", "Stuck handoff review"
         STALE_ENGAGEMENT = "stale_engagement", "Stale engagement"
         OVERLOAD = "overload", "Overload"
+        OVER_ALLOCATION = "over_allocation", "Over-allocation"
+        BUDGET_BURN = "budget_burn", "Budget burn"
 
     # One severity scale for everything PS tracks: a risk reads like a pain point.
     Severity = Severity

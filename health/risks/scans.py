@@ -26,6 +26,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Count, Max, Prefetch, Q
@@ -33,6 +34,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.formats import date_format as _date_format
 
+from capacity.burn import engagement_burns
+from capacity.hours import allocated_hours, capacity_hours, mondays
 from engagements.models import Engagement, FollowUp, PainPoint, Recommendation
 from engagements.projections import ProjectionState, capacity_projection
 from handoffs.models import HandoffPacket
@@ -411,12 +414,137 @@ def risk_scan_overload(*, now: datetime) -> SyncResult:
     return result
 
 
+# --- Over-allocation ---------------------------------------------------------------------
+
+OVER_ALLOCATION_WEEKS = 12  # looked ahead, from the current week
+OVER_ALLOCATION_MIN_WEEKS = 2  # above capacity in at least this many of them
+
+
+def risk_scan_over_allocation(*, now: datetime) -> SyncResult:
+    """A person whose allocations (tentative or confirmed) ask more than their capacity
+    in two or more of the next twelve weeks. Shared with the leaders, who plan, and
+    with the person's manager (``health.risks.selectors``); both are told. The
+    evidence names the weeks and hours, never why someone is away."""
+    weeks = mondays(_today(now), OVER_ALLOCATION_WEEKS)
+    people = {
+        person.pk: person
+        for person in User.objects.filter(
+            is_active=True,
+            allocations__packet__isnull=True,
+            allocations__starts_on__lte=weeks[-1] + timedelta(days=6),
+            allocations__ends_on__gte=weeks[0],
+        )
+        .distinct()
+        .select_related("manager")
+    }
+    capacity = capacity_hours(person_ids=people, weeks=weeks)
+    allocated = allocated_hours(person_ids=people, weeks=weeks)
+    findings, recipients = {}, {}
+    for person_id, person in people.items():
+        over = [
+            (monday, allocated[person_id][monday], capacity[person_id][monday])
+            for monday in weeks
+            if allocated[person_id][monday] > capacity[person_id][monday]
+        ]
+        if len(over) < OVER_ALLOCATION_MIN_WEEKS:
+            continue
+        worst = max(
+            (hours / limit if limit else Decimal(99) for _, hours, limit in over),
+            default=Decimal(0),
+        )
+        key = f"user:{person_id}"
+        recipients[key] = person.manager if person.manager and person.manager.is_active else None
+        lines = [
+            f"Week of {date_format(monday)}: {grouped_decimal(hours)} h allocated of "
+            f"{grouped_decimal(limit)} h capacity."
+            for monday, hours, limit in over
+        ]
+        findings[key] = Finding(
+            title=f"{person.display_name} is over-allocated in {counted(len(over), 'week')}",
+            severity=Risk.Severity.HIGH if worst > Decimal("1.25") else Risk.Severity.MEDIUM,
+            evidence="\n".join(lines),
+            projected_date=over[0][0],
+        )
+    with transaction.atomic():
+        result = _risks_sync(kind=Risk.Kind.OVER_ALLOCATION, findings=findings, now=now)
+        leaders = _leaders() if result.current else []
+        notices = []
+        for key, risk in result.current.items():
+            told = {leader.pk: leader for leader in leaders}
+            manager = recipients.get(key)
+            if manager is not None:
+                told[manager.pk] = manager
+            notices += [
+                Notice(person, f"risk:{risk.pk}:planning:{person.pk}", risk.title, risk.evidence)
+                for person in told.values()
+            ]
+        notify_many(notices)
+    return result
+
+
+# --- Budget burn -------------------------------------------------------------------------
+
+
+def risk_scan_budget_burn(*, now: datetime) -> SyncResult:
+    """An active engagement whose forecast at the current burn rate passes its budget
+    before the target end date (``capacity.burn``). The lead is told."""
+    today = _today(now)
+    engagements = {
+        engagement.pk: engagement
+        for engagement in Engagement.objects.filter(
+            status=Engagement.Status.ACTIVE,
+            budget_hours__isnull=False,
+            target_end_date__gte=today,
+        ).select_related("client", "lead")
+    }
+    burns = engagement_burns(engagement_ids=engagements, today=today)
+    findings, leads = {}, {}
+    for pk, burn in burns.items():
+        if not burn.off_track:
+            continue
+        engagement = engagements[pk]
+        key = f"engagement:{pk}"
+        leads[key] = engagement.lead
+        runs_out = (
+            f" At this rate the budget runs out on {date_format(burn.exhausted_on)}."
+            if burn.exhausted_on
+            else ""
+        )
+        evidence = (
+            f"{grouped_decimal(burn.logged_hours)} h of {burn.budget_hours} h logged "
+            f"({burn.percent_used}%), {grouped_decimal(burn.weekly_rate)} h a week over the "
+            f"last four weeks: {grouped_decimal(burn.forecast_hours)} h forecast by the "
+            f"target end, {date_format(engagement.target_end_date)}.{runs_out}"
+        )
+        findings[key] = Finding(
+            title=f"{engagement.name} ({engagement.client.name}) is burning past its budget",
+            severity=Risk.Severity.HIGH
+            if burn.logged_hours >= burn.budget_hours
+            else Risk.Severity.MEDIUM,
+            evidence=evidence,
+            projected_date=burn.exhausted_on,
+            engagement_id=pk,
+        )
+    with transaction.atomic():
+        result = _risks_sync(kind=Risk.Kind.BUDGET_BURN, findings=findings, now=now)
+        notify_many(
+            [
+                Notice(leads[key], f"risk:{risk.pk}:lead", risk.title, risk.evidence)
+                for key, risk in result.current.items()
+                if leads.get(key) is not None and leads[key].is_active
+            ]
+        )
+    return result
+
+
 SCANS: dict[str, Callable[..., SyncResult]] = {
     Risk.Kind.SCALING: risk_scan_scaling,
     Risk.Kind.OVERDUE_FOLLOWUP: risk_scan_overdue_followups,
     Risk.Kind.STUCK_REVIEW: risk_scan_stuck_reviews,
     Risk.Kind.STALE_ENGAGEMENT: risk_scan_stale_engagements,
     Risk.Kind.OVERLOAD: risk_scan_overload,
+    Risk.Kind.OVER_ALLOCATION: risk_scan_over_allocation,
+    Risk.Kind.BUDGET_BURN: risk_scan_budget_burn,
 }
 
 

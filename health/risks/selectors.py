@@ -7,7 +7,8 @@ person's own list adds only the private risks that are theirs.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
 from django.shortcuts import get_object_or_404
 
 from engagements.models import Engagement
@@ -28,14 +29,23 @@ def risks_shared() -> QuerySet[Risk]:
 
 def risks_visible_to(user: User) -> QuerySet[Risk]:
     """Leaders and admins see every shared risk; consultants those of engagements they
-    lead or are on the team of; everyone also sees the private risks that are their own."""
+    lead or are on the team of, and their reports' over-allocation; everyone also sees
+    the private risks that are their own."""
     own_private = Q(private_to=user)
     if user_has_role(user, Role.LEADER, Role.ADMIN):
         shared = Q(private_to__isnull=True)
     elif user_has_role(user, Role.CONSULTANT):
         # A subquery, not a join through the team, so that no risk is listed twice.
         theirs = Engagement.objects.filter(Q(lead=user) | Q(team=user)).values("pk")
-        shared = Q(private_to__isnull=True, engagement__in=theirs)
+        # A manager also sees their reports' over-allocation (subject "user:<id>").
+        reports = (
+            User.objects.filter(manager=user)
+            .annotate(key=Concat(Value("user:"), Cast("pk", CharField())))
+            .values("key")
+        )
+        shared = Q(private_to__isnull=True, engagement__in=theirs) | Q(
+            private_to__isnull=True, kind=Risk.Kind.OVER_ALLOCATION, subject_key__in=reports
+        )
     else:
         return Risk.objects.none()
     return Risk.objects.filter(shared | own_private)

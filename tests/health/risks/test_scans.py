@@ -471,11 +471,15 @@ def test_a_resolved_condition_that_returns_opens_a_new_risk(tenant):
 
 
 def test_risk_scans_run_runs_every_scan(tenant, leader):
+    from tests.health.risks.test_capacity_scans import burning, over_allocated
+
     scaling_pain_point()
     FollowUpFactory(overdue=True)
     stuck_packet()
     stale_engagement()
     overloaded_person(manager=leader)
+    over_allocated()
+    burning()
 
     summary = risk_scans_run(now=NOW)
 
