@@ -25,6 +25,7 @@ from handoffs.models import (
     HandoffEvent,
     HandoffPacket,
 )
+from handoffs.panels import packet_panels
 from psops.accounts.models import Role
 from psops.accounts.permissions import role_required, user_has_role
 from psops.submissions.guard import submitted_once
@@ -205,6 +206,8 @@ def packet_detail(request: HtmxHttpRequest, packet_id: int) -> HttpResponse:
         "comment_form": CommentForm(),
         "assign_form": AssignReviewerForm(initial={"reviewer": packet.assigned_reviewer_id}),
         "event_kinds": HandoffEvent.Kind,
+        # What other apps show on this page (capacity's tentative demand, say).
+        "panels": packet_panels(user=request.user, packet=packet),
     }
     return render(request, "handoffs/packet_detail.html", context)
 

@@ -47,3 +47,19 @@ class EffortEntryFactory(factory.django.DjangoModelFactory):
     engagement = factory.SubFactory(EngagementFactory)
     worked_on = date(2027, 1, 5)
     hours = Decimal("4")
+
+
+class DemandFactory(factory.django.DjangoModelFactory):
+    """A tentative demand line on a packet under review (no engagement yet)."""
+
+    class Meta:
+        model = Allocation
+
+    engagement = None
+    packet = factory.SubFactory("tests.handoffs.factories.HandoffPacketFactory", submitted=True)
+    person = None
+    role = "Solution architect"
+    hours_per_week = Decimal("20")
+    starts_on = date(2027, 1, 4)
+    ends_on = date(2027, 3, 26)
+    status = Allocation.Status.TENTATIVE
