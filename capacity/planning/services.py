@@ -286,9 +286,9 @@ def packet_demand_add(
 
 @transaction.atomic
 def packet_demand_delete(*, line: Allocation, by: User) -> None:
-    packet = HandoffPacket.objects.select_for_update().filter(pk=line.packet_id).first()
-    if packet is None:
+    if line.packet_id is None:
         raise ValidationError("This line is not a packet's demand.")
+    packet = HandoffPacket.objects.select_for_update().get(pk=line.packet_id)
     if not user_can_review(user=by, packet=packet):
         raise ValidationError("Only a PS leader or the packet's reviewer removes demand.")
     if packet.status != HandoffPacket.Status.SUBMITTED:
