@@ -70,7 +70,7 @@ lint-imports: install
 	$(BIN)/lint-imports
 
 lint-templates: install
-	$(BIN)/djlint --lint templates engagements/templates handoffs/templates health/templates psops/outbox/templates psops/audit/templates
+	$(BIN)/djlint --lint templates engagements/templates handoffs/templates capacity/templates health/templates psops/outbox/templates psops/audit/templates
 
 # Django's deployment checks with production settings (https, no DEBUG, a real
 # secret); any warning fails. Nothing is connected to.

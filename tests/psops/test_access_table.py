@@ -39,6 +39,7 @@ from health.models import OneOnOne, Risk
 from psops.accounts.models import EmailChange, Invitation, Notification, Role
 from psops.accounts.services import _token_hash
 from psops.outbox.models import OutboundEmail
+from tests.capacity.factories import AllocationFactory, DemandFactory, TimeOffFactory
 from tests.conftest import TenantClient, host_of
 from tests.engagements.factories import (
     ClientFactory,
@@ -163,6 +164,11 @@ class World:
 
         self.packet = self._packet(filed_by=sales, reviewer=consultant)
         self.packet2 = self._packet(filed_by=self.sales2, reviewer=self.consultant2)
+        # Capacity planning: someone's time off, an allocation, each packet's demand.
+        self.time_off = TimeOffFactory(person=self.consultant2)
+        self.allocation = AllocationFactory(engagement=self.engagement, person=consultant)
+        self.demand = DemandFactory(packet=self.packet)
+        self.demand2 = DemandFactory(packet=self.packet2)
 
         self.risk = make_risk(engagement=self.engagement)
         self.risk2 = make_risk(engagement=self.engagement2)
@@ -264,6 +270,9 @@ class World:
             "email_id": (self.outbound.pk, self.outbound.pk),
             "token_id": (self.api_token.pk, self.api_token.pk),
             "key": (KPIS[0].key, KPIS[0].key),
+            "time_off_id": (self.time_off.pk, self.time_off.pk),
+            "allocation_id": (self.allocation.pk, self.allocation.pk),
+            "demand_id": (self.demand.pk, self.demand2.pk),
         }
         if name in scoped:
             return scoped[name]
