@@ -89,7 +89,10 @@ def seed_tenant(*, organization, users) -> None:
             role="Queue firefighting",
             hours_per_week=Decimal("20"),
             starts_on=monday_of(today),
-            ends_on=min(rollout.target_end_date, monday_of(today) + timedelta(weeks=4, days=4)),
+            ends_on=min(
+                rollout.target_end_date or today + timedelta(weeks=26),
+                monday_of(today) + timedelta(weeks=4, days=4),
+            ),
             created_by=leader,
         )
     )
